@@ -1,0 +1,165 @@
+"""The schema of params.yaml, validated before any stage trains.
+
+Every field is documented here; params.yaml holds the values. Unknown keys are
+rejected, and every error names the parameter, the bad value and what is allowed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .strategies import STRATEGIES
+
+TASKS = ("mnist",)
+INITS = ("random", "weight_copy")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class ConfigError(ValueError):
+    """A parameter in params.yaml is invalid; the message says which and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MnistData(_Strict):
+    n_val: int = Field(500, ge=1, description="validation digits (checkpoint selection)")
+    n_test: int = Field(1000, ge=1, description="test digits (reported accuracy)")
+    patch: Literal[4, 7, 14] = Field(7, description="patch side in pixels; 7 gives 16 tokens")
+
+
+class DataParams(_Strict):
+    seed: int = Field(0, description="seed of the fixed train/val/test permutation")
+    mnist: MnistData = MnistData()
+
+
+class ModelParams(_Strict):
+    width: int = Field(64, ge=8, description="hidden size of the teacher")
+    heads: int = Field(4, ge=1, description="attention heads (must divide every width)")
+    mlp_ratio: int = Field(2, ge=1, description="MLP hidden size / width")
+    teacher_depth: int = Field(12, ge=1, description="teacher blocks (BERT-base: 12)")
+
+    @model_validator(mode="after")
+    def _heads_divide_width(self):
+        if self.width % self.heads:
+            raise ValueError(
+                f"model.width={self.width} must be divisible by model.heads={self.heads}"
+            )
+        return self
+
+
+class OptimParams(_Strict):
+    epochs: int = Field(ge=1)
+    batch_size: int = Field(64, ge=1)
+    lr: float = Field(1e-3, gt=0)
+    weight_decay: float = Field(0.05, ge=0)
+    warmup_frac: float = Field(0.1, ge=0, lt=1, description="linear warm-up, then cosine decay")
+
+
+class TeacherParams(OptimParams):
+    seed: int = Field(0, description="teacher initialisation and batch order")
+    augment: bool = Field(True, description="random affine augmentation of the teacher's digits")
+
+
+class DistillParams(OptimParams):
+    student_depth: int = Field(6, ge=1, description="student blocks")
+    student_width: Optional[int] = Field(None, ge=8, description="null = teacher width")
+    strategies: list[str] = Field(list(STRATEGIES), min_length=1)
+    inits: list[str] = Field(list(INITS), min_length=1)
+    seeds: list[int] = Field([0, 1, 2], min_length=1)
+    transfer_size: int = Field(500, ge=1, description="labelled digits the students see")
+    a_ce: float = Field(1.0, ge=0, description="weight of cross-entropy with the label")
+    a_kl: float = Field(1.0, ge=0, description="weight of KL(teacher || student)")
+    a_hid: float = Field(3.0, ge=0, description="weight of hidden-state matching")
+    temperature: float = Field(1.0, gt=0, description="softmax temperature of the KL term")
+    all_to_one_target: Optional[int] = Field(None, description="teacher layer; null = last")
+
+
+class RuntimeParams(_Strict):
+    device: str = Field("auto", description="auto picks CUDA when present")
+    threads: Optional[int] = Field(None, ge=1, description="torch CPU threads; null = all cores")
+
+
+class Params(_Strict):
+    tasks: list[str] = Field(list(TASKS), min_length=1)
+    data: DataParams = DataParams()
+    model: ModelParams = ModelParams()
+    teacher: TeacherParams
+    distill: DistillParams
+    runtime: RuntimeParams = RuntimeParams()
+
+    @model_validator(mode="after")
+    def _cross_checks(self):
+        _check_members("tasks", self.tasks, TASKS)
+        _check_members("distill.strategies", self.distill.strategies, STRATEGIES)
+        _check_members("distill.inits", self.distill.inits, INITS)
+        _check_members("runtime.device", [self.runtime.device], DEVICES)
+        d, m = self.distill, self.model
+        if not 1 <= d.student_depth <= m.teacher_depth:
+            raise ValueError(
+                f"distill.student_depth={d.student_depth} is not allowed: "
+                f"use 1..{m.teacher_depth} (model.teacher_depth)"
+            )
+        t = d.all_to_one_target
+        if t is not None and not 1 <= t <= m.teacher_depth:
+            raise ValueError(
+                f"distill.all_to_one_target={t} is not allowed: use 1..{m.teacher_depth} or null"
+            )
+        if d.a_ce == d.a_kl == d.a_hid == 0:
+            raise ValueError("distill.a_ce, a_kl and a_hid are all 0: at least one must be > 0")
+        width = self.student_width
+        if width % m.heads:
+            raise ValueError(
+                f"distill.student_width={width} must be divisible by model.heads={m.heads}"
+            )
+        if width != m.width and "weight_copy" in d.inits:
+            raise ValueError(
+                f"distill.inits contains 'weight_copy', which needs distill.student_width "
+                f"= model.width ({m.width}), got {width}; use inits: [random]"
+            )
+        if len(set(d.seeds)) != len(d.seeds):
+            raise ValueError(f"distill.seeds={d.seeds} has duplicates")
+        return self
+
+    @property
+    def student_width(self) -> int:
+        return self.distill.student_width or self.model.width
+
+
+def _check_members(name: str, values: list[str], allowed: tuple[str, ...]) -> None:
+    for v in values:
+        if v not in allowed:
+            raise ValueError(f"{name}: {v!r} is not allowed; allowed values: {list(allowed)}")
+
+
+def _format(err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown parameter (check the spelling against params.yaml)"
+        where = f"{loc}: " if loc else ""
+        value = "" if e["type"] in ("value_error", "missing") else f" (got {e.get('input')!r})"
+        lines.append(f"{where}{msg}{value}")
+    return "invalid params.yaml:\n  " + "\n  ".join(lines)
+
+
+def parse_params(raw: dict) -> Params:
+    """Validate a params dict; raise ConfigError with a readable message."""
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_format(err)) from None
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path} not found: run from the repository root")
+    return parse_params(yaml.safe_load(path.read_text()) or {})

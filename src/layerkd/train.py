@@ -1,0 +1,160 @@
+"""Seeded training loops: the teacher, and a student under one strategy.
+
+Both go through ``fit``: AdamW with linear warm-up and cosine decay, a progress
+bar, per-epoch metrics logged with dvclive, the best-on-validation weights
+restored at the end, and a clear stop on a non-finite loss.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from .config import OptimParams
+from .data import Split
+
+
+def set_seed(seed: int) -> None:
+    """Seed python, numpy and torch, and ask torch for deterministic kernels."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def select_device(name: str = "auto") -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("runtime.device='cuda' but no CUDA device is available; use 'auto' or 'cpu'")
+    return torch.device(name)
+
+
+def warmup_cosine(optimizer, total_steps: int, warmup_frac: float):
+    warmup = max(1, int(total_steps * warmup_frac))
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        progress = (step - warmup) / max(1, total_steps - warmup)
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, split: Split, batch_size: int = 1000) -> torch.Tensor:
+    """Class predictions of an Encoder (or anything returning (logits, ...))."""
+    model.eval()
+    out = []
+    for i in range(0, len(split), batch_size):
+        mask = None if split.mask is None else split.mask[i : i + batch_size]
+        out.append(model(split.x[i : i + batch_size], mask)[0].argmax(-1))
+    return torch.cat(out)
+
+
+def accuracy(model: nn.Module, split: Split) -> float:
+    return 100.0 * (predict(model, split) == split.y).float().mean().item()
+
+
+class NonFiniteLoss(FloatingPointError):
+    pass
+
+
+@dataclass
+class FitResult:
+    best_val: float
+    best_epoch: int
+    history: list[dict]
+    wall_s: float
+
+
+def fit(
+    model: nn.Module,
+    loss_fn: Callable[[torch.Tensor], tuple[torch.Tensor, dict[str, float]]],
+    n_train: int,
+    evaluate: Callable[[], float],
+    opt: OptimParams,
+    seed: int,
+    run_name: str,
+    live_dir: str | Path | None = None,
+    on_epoch_start: Callable[[int], None] | None = None,
+    progress: bool = True,
+) -> FitResult:
+    """Train ``model`` on minibatches of sample indices; keep the best-on-validation weights.
+
+    loss_fn(indices) -> (loss, logs); evaluate() -> validation accuracy.
+    """
+    start = time.perf_counter()
+    gen = torch.Generator().manual_seed(seed)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=opt.lr, weight_decay=opt.weight_decay)
+    steps_per_epoch = math.ceil(n_train / opt.batch_size)
+    schedule = warmup_cosine(optimizer, opt.epochs * steps_per_epoch, opt.warmup_frac)
+    live = None
+    if live_dir is not None:
+        from dvclive import Live
+
+        live = Live(str(live_dir), save_dvc_exp=False, dvcyaml=False, report=None)
+    best_val, best_epoch, best_state, history = -1.0, -1, None, []
+    bar = tqdm(total=opt.epochs * steps_per_epoch, desc=run_name, disable=not progress,
+               mininterval=5, leave=False)
+    for epoch in range(opt.epochs):
+        if on_epoch_start is not None:
+            on_epoch_start(epoch)
+        model.train()
+        sums: dict[str, float] = {}
+        for step, idx in enumerate(torch.randperm(n_train, generator=gen).split(opt.batch_size)):
+            loss, logs = loss_fn(idx)
+            if not torch.isfinite(loss):
+                raise NonFiniteLoss(
+                    f"{run_name}: non-finite loss ({loss.item()}) at epoch {epoch}, step {step}; "
+                    "lower the learning rate or the loss weights"
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            for k, v in logs.items():
+                sums[k] = sums.get(k, 0.0) + v
+            bar.update()
+        row = {"epoch": epoch, **{f"train/{k}": v / (step + 1) for k, v in sums.items()}}
+        row["val/acc"] = evaluate()
+        history.append(row)
+        if row["val/acc"] > best_val:
+            best_val, best_epoch = row["val/acc"], epoch
+            best_state = copy.deepcopy(model.state_dict())
+        if live is not None:
+            for k, v in row.items():
+                if k != "epoch":
+                    live.log_metric(k, v)
+            live.next_step()
+        bar.set_postfix(val=f"{row['val/acc']:.1f}", best=f"{best_val:.1f}")
+    bar.close()
+    if live is not None:
+        live.end()
+    model.load_state_dict(best_state)
+    return FitResult(best_val, best_epoch, history, time.perf_counter() - start)
+
+
+def classification_loss(model: nn.Module, split: Split, augment: Callable | None = None):
+    """loss_fn for plain supervised training (the teacher, and the CE-only baseline)."""
+
+    def loss_fn(idx: torch.Tensor):
+        x = split.x[idx] if augment is None else augment(idx)
+        mask = None if split.mask is None else split.mask[idx]
+        loss = F.cross_entropy(model(x, mask)[0], split.y[idx])
+        return loss, {"ce": loss.item()}
+
+    return loss_fn
