@@ -29,6 +29,10 @@ class Split:
     def __len__(self) -> int:
         return len(self.y)
 
+    def to(self, device) -> "Split":
+        return Split(self.x.to(device), self.y.to(device),
+                     None if self.mask is None else self.mask.to(device))
+
     def subset(self, n: int) -> "Split":
         return Split(self.x[:n], self.y[:n], None if self.mask is None else self.mask[:n])
 
@@ -90,9 +94,13 @@ def load_arrays(path: Path) -> dict[str, np.ndarray]:
 
 
 def patchify(images: torch.Tensor, patch: int) -> torch.Tensor:
-    """(N, 28, 28) in [0, 1] -> (N, (28/patch)^2, patch^2) patch tokens, row-major."""
-    x = images.unsqueeze(1)
-    return F.unfold(x, kernel_size=patch, stride=patch).transpose(1, 2)
+    """(N, 28, 28) in [0, 1] -> (N, (28/patch)^2, patch^2) patch tokens, row-major.
+
+    A reshape, not F.unfold: same layout, and far cheaper on the CPU.
+    """
+    n, side = images.shape[0], images.shape[1] // patch
+    x = images.reshape(n, side, patch, side, patch).permute(0, 1, 3, 2, 4)
+    return x.reshape(n, side * side, patch * patch)
 
 
 def to_images(x: np.ndarray) -> torch.Tensor:

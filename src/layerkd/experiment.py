@@ -62,7 +62,7 @@ def load_teacher(task: Task, params: Params, ckpt_path: Path) -> Encoder:
     path = Path(ckpt_path)
     if not path.exists():
         raise FileNotFoundError(f"{path} missing: run the teacher stage first (dvc repro teacher)")
-    ckpt = torch.load(path, weights_only=True)
+    ckpt = torch.load(path, weights_only=True, map_location=task.device)
     expected = config_hash(teacher_config(params, task.name))
     if ckpt["config_hash"] != expected:
         raise ValueError(f"{path} was trained with other parameters (config hash "

@@ -11,6 +11,7 @@ import torch
 from .config import Params
 from .data import build_mnist, load_arrays, mnist_splits, patchify, random_affine, save_dataset, to_images
 from .models import Encoder
+from .train import configure_runtime
 
 
 @dataclass
@@ -23,10 +24,15 @@ class Task:
     # augment(idx, generator) -> augmented train inputs; None = no augmentation
     augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None
 
+    @property
+    def device(self) -> torch.device:
+        return self.splits["train"].x.device
+
     def encoder(self, depth: int, width: int, params: Params) -> Encoder:
+        """A fresh Encoder for this task's inputs, on the task's device."""
         m = params.model
         return Encoder(self.in_features, self.n_classes, self.max_len, depth, width,
-                       m.heads, m.mlp_ratio)
+                       m.heads, m.mlp_ratio).to(self.device)
 
 
 def data_path(task: str, root: str | Path = "data") -> Path:
@@ -44,14 +50,16 @@ def build_data(task: str, params: Params, root: str | Path = "data") -> dict:
 
 
 def load_task(task: str, params: Params, root: str | Path = "data") -> Task:
+    """Load a built task onto the device that ``runtime`` selects (CUDA when present)."""
+    device = configure_runtime(params.runtime.device, params.runtime.threads)
     arrays = load_arrays(data_path(task, root))
     if task == "mnist":
         patch = params.data.mnist.patch
-        splits = mnist_splits(arrays, patch)
+        splits = {k: v.to(device) for k, v in mnist_splits(arrays, patch).items()}
         images = to_images(arrays["x_train"])
 
         def augment(idx: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-            return patchify(random_affine(images[idx], gen), patch)
+            return patchify(random_affine(images[idx.cpu()], gen), patch).to(device)
 
         return Task("mnist", splits, patch * patch, 10, (28 // patch) ** 2, augment)
     raise ValueError(f"task must be one of ['mnist'], got {task!r}")

@@ -33,6 +33,13 @@ def set_seed(seed: int) -> None:
     torch.use_deterministic_algorithms(True, warn_only=True)
 
 
+def configure_runtime(device: str = "auto", threads: int | None = None) -> torch.device:
+    """Set the CPU thread count (None = torch's default) and return the device to use."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    return select_device(device)
+
+
 def select_device(name: str = "auto") -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"

@@ -1,0 +1,124 @@
+"""Tables and figures from finished runs (the aggregation stage).
+
+Reads ``results/<task>/teacher/metrics.json`` and
+``results/<task>/<init>/<strategy>/seed<k>/metrics.json``; writes Markdown and
+LaTeX tables (mean ± std over seeds) and a figure per task.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from .config import INITS  # noqa: E402
+from .strategies import STRATEGIES  # noqa: E402
+
+LABELS = {"none": "none", "forward": "forward", "reverse": "reverse", "random": "random",
+          "all_to_one": "all-to-one", "in_order_random": "in-order random (RAIL-KD)"}
+INIT_LABELS = {"random": "random init", "weight_copy": "weight copy"}
+
+
+def collect(results_root: str | Path = "results") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(teachers, students): one row per finished run."""
+    root = Path(results_root)
+    teachers = [json.loads(p.read_text()) for p in sorted(root.glob("*/teacher/metrics.json"))]
+    students = [json.loads(p.read_text()) for p in sorted(root.glob("*/*/*/seed*/metrics.json"))]
+    if not teachers or not students:
+        raise FileNotFoundError(f"no finished runs under {root}: run the distill stages first")
+    return pd.DataFrame(teachers), pd.DataFrame(students)
+
+
+def t_interval(values) -> tuple[float, float]:
+    """95 % Student-t confidence interval of the mean (scipy.stats.t)."""
+    v = np.asarray(values, dtype=float)
+    m = v.mean()
+    if len(v) < 2:
+        return m, m
+    half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
+    return m - half, m + half
+
+
+def summarise(students: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
+    """Mean, std (ddof=1), n and 95 % t-interval per task x init x strategy."""
+    g = students.groupby(["task", "init", "strategy"])[metric]
+    out = g.agg(mean="mean", std="std", n="count").reset_index()
+    ci = g.apply(lambda v: t_interval(v)).reset_index(name="ci")
+    out["ci_low"], out["ci_high"] = zip(*ci["ci"])
+    out["order"] = out["init"].map(INITS.index) * 10 + out["strategy"].map(STRATEGIES.index)
+    return out.sort_values(["task", "order"]).drop(columns="order").reset_index(drop=True)
+
+
+def results_table(teachers: pd.DataFrame, students: pd.DataFrame) -> pd.DataFrame:
+    """Teacher row, then one row per init x strategy; one column per task."""
+    s = summarise(students)
+    s["cell"] = [f"{m:.1f} ± {sd:.1f}" if n > 1 else f"{m:.1f}"
+                 for m, sd, n in zip(s["mean"], s["std"].fillna(0), s["n"])]
+    table = s.pivot_table(index=["init", "strategy"], columns="task", values="cell",
+                          aggfunc="first", sort=False)
+    order = sorted(table.index, key=lambda k: (INITS.index(k[0]), STRATEGIES.index(k[1])))
+    table = table.loc[order]
+    table.index = [f"{INIT_LABELS[i]}: {LABELS[st]}" for i, st in table.index]
+    teacher = teachers.set_index("task")["test_acc"].map(lambda v: f"{v:.1f}")
+    table = pd.concat([pd.DataFrame([teacher.reindex(table.columns)], index=["teacher"]), table])
+    table.index.name = "model"
+    table.columns.name = None
+    return table
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    return table.to_markdown() + "\n"
+
+
+def to_latex(table: pd.DataFrame, caption: str, label: str) -> str:
+    esc = lambda s: str(s).replace("_", r"\_").replace("±", r"$\pm$")  # noqa: E731
+    cols = "l" + "c" * len(table.columns)
+    lines = [r"\begin{table}[t]", r"\centering", rf"\caption{{{caption}}}", rf"\label{{{label}}}",
+             rf"\begin{{tabular}}{{{cols}}}", r"\toprule",
+             " & ".join(["Model"] + [esc(c) for c in table.columns]) + r" \\", r"\midrule"]
+    previous_block = None
+    for name, row in table.iterrows():
+        block = name.split(":")[0]
+        if previous_block is not None and block != previous_block:
+            lines.append(r"\midrule")
+        previous_block = block
+        lines.append(" & ".join([esc(name)] + [esc(v) for v in row]) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(lines) + "\n"
+
+
+def strategy_figure(teachers: pd.DataFrame, students: pd.DataFrame, task: str, path: str | Path):
+    """Test accuracy per strategy, one panel per initialisation: seeds as points,
+    mean with a 95 % t-interval, the teacher as a dashed line."""
+    df = students[students["task"] == task].copy()
+    df["strategy"] = df["strategy"].map(LABELS)
+    order = [LABELS[s] for s in STRATEGIES if LABELS[s] in set(df["strategy"])]
+    inits = [i for i in INITS if i in set(df["init"])]
+    fig, axes = plt.subplots(1, len(inits), figsize=(4.2 * len(inits), 3.6), sharey=True,
+                             squeeze=False)
+    teacher_acc = teachers.set_index("task").loc[task, "test_acc"]
+    for ax, init in zip(axes[0], inits):
+        part = df[df["init"] == init]
+        sns.stripplot(part, x="strategy", y="test_acc", order=order, ax=ax, color="0.6",
+                      size=4, jitter=0.15)
+        sns.pointplot(part, x="strategy", y="test_acc", order=order, ax=ax, errorbar=t_interval,
+                      linestyle="none", color="C0", capsize=0.2, marker="D")
+        ax.axhline(teacher_acc, ls="--", color="C3", lw=1, label=f"teacher {teacher_acc:.1f}")
+        ax.set(title=f"{task}: {INIT_LABELS[init]}", xlabel="", ylabel="test accuracy (%)")
+        ax.tick_params(axis="x", rotation=35)
+        for lbl in ax.get_xticklabels():
+            lbl.set_horizontalalignment("right")
+        ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=150)
+    return fig

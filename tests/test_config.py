@@ -1,0 +1,72 @@
+"""Bad parameters fail before anything trains, naming parameter, value and allowed values."""
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from layerkd.config import ConfigError, load_params, parse_params
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def with_change(path: str, value):
+    raw = copy.deepcopy(DEFAULT)
+    *parents, leaf = path.split(".")
+    node = raw
+    for p in parents:
+        node = node[p]
+    node[leaf] = value
+    return raw
+
+
+@pytest.mark.parametrize("profile", ["params.yaml", "profiles/smoke.yaml"])
+def test_shipped_profiles_are_valid(profile):
+    load_params(ROOT / profile)
+
+
+@pytest.mark.parametrize(
+    "path, value, expected",
+    [
+        ("distill.strategies", ["forward", "sideways"], ["distill.strategies", "'sideways'", "in_order_random"]),
+        ("distill.inits", ["zeros"], ["distill.inits", "'zeros'", "weight_copy"]),
+        ("tasks", ["imagenet"], ["tasks", "'imagenet'", "mnist"]),
+        ("runtime.device", "tpu", ["runtime.device", "'tpu'", "cuda"]),
+        ("distill.student_depth", 0, ["distill.student_depth", "0"]),
+        ("distill.student_depth", 13, ["distill.student_depth=13", "1..12"]),
+        ("distill.all_to_one_target", 13, ["distill.all_to_one_target=13", "1..12"]),
+        ("distill.all_to_one_target", 0, ["distill.all_to_one_target=0", "1..12"]),
+        ("distill.a_hid", -1.0, ["distill.a_hid", "-1.0"]),
+        ("distill.seeds", [], ["distill.seeds"]),
+        ("model.heads", 5, ["model.width=64", "model.heads=5"]),
+        ("distill.student_width", 30, ["distill.student_width=30", "model.heads=4"]),
+        ("distill.student_width", 32, ["weight_copy", "distill.student_width"]),
+    ],
+)
+def test_bad_value_names_parameter_value_and_allowed(path, value, expected):
+    with pytest.raises(ConfigError) as err:
+        parse_params(with_change(path, value))
+    for fragment in expected:
+        assert fragment in str(err.value), (fragment, str(err.value))
+
+
+def test_all_loss_weights_zero():
+    raw = with_change("distill.a_ce", 0.0)
+    raw["distill"]["a_kl"] = 0.0
+    raw["distill"]["a_hid"] = 0.0
+    with pytest.raises(ConfigError, match="at least one must be > 0"):
+        parse_params(raw)
+
+
+def test_unknown_key_is_rejected():
+    raw = with_change("distill.epochz", 3)
+    with pytest.raises(ConfigError, match=r"distill\.epochz: unknown parameter"):
+        parse_params(raw)
+
+
+def test_narrow_student_with_random_init_is_valid():
+    raw = with_change("distill.student_width", 32)
+    raw["distill"]["inits"] = ["random"]
+    assert parse_params(raw).student_width == 32

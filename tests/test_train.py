@@ -1,0 +1,95 @@
+"""Training: deterministic on the CPU, best-on-validation weights, clear stop on NaN."""
+
+import json
+
+import pytest
+import torch
+
+from layerkd.config import parse_params
+from layerkd.data import Split
+from layerkd.experiment import TeacherCache, distill
+from layerkd.initialisation import initialise
+from layerkd.tasks import Task
+from layerkd.train import NonFiniteLoss, fit
+
+TINY = {
+    "model": {"width": 16, "heads": 2, "teacher_depth": 3},
+    "teacher": {"epochs": 1},
+    "distill": {"epochs": 2, "student_depth": 2, "transfer_size": 32, "batch_size": 8,
+                "seeds": [0]},
+}
+
+
+def tiny_task() -> Task:
+    g = torch.Generator().manual_seed(0)
+    splits = {name: Split(torch.randn(n, 4, 5, generator=g), torch.randint(0, 3, (n,), generator=g))
+              for name, n in [("train", 40), ("val", 16), ("test", 16)]}
+    return Task("tiny", splits, in_features=5, n_classes=3, max_len=4)
+
+
+def run_once(tmp_path, strategy="forward", init="random", **changes):
+    raw = json.loads(json.dumps(TINY))
+    raw["distill"].update(changes)
+    params = parse_params(raw)
+    task = tiny_task()
+    torch.manual_seed(123)
+    teacher = task.encoder(3, 16, params).eval()
+    cache = TeacherCache.compute(teacher, task.splits["train"].subset(32))
+    return distill(task, params, teacher, cache, init, strategy, seed=0,
+                   out_dir=tmp_path / "run", ckpt_path=tmp_path / "run.pt", progress=False)
+
+
+@pytest.mark.parametrize("strategy", ["forward", "in_order_random"])
+def test_same_seed_gives_bit_identical_metrics(tmp_path, strategy):
+    a = run_once(tmp_path / "a", strategy)
+    b = run_once(tmp_path / "b", strategy)
+    a.pop("wall_s"), b.pop("wall_s")
+    assert a == b
+    sa = torch.load(tmp_path / "a" / "run.pt")["state_dict"]
+    sb = torch.load(tmp_path / "b" / "run.pt")["state_dict"]
+    assert all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def test_metrics_and_training_curve_written(tmp_path):
+    m = run_once(tmp_path, "reverse", "weight_copy")
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert saved["strategy"] == "reverse" and saved["init"] == "weight_copy"
+    assert saved["pairs"] == [[0, 0], [1, 3], [2, 2]]
+    assert 0 <= m["test_acc"] <= 100
+    curve = (tmp_path / "run" / "live" / "plots" / "metrics" / "val" / "acc.tsv").read_text()
+    assert len(curve.strip().splitlines()) == 1 + 2  # header + one row per epoch
+
+
+def test_fit_restores_best_validation_weights():
+    model = torch.nn.Linear(2, 1)
+    scores = iter([10.0, 50.0, 20.0])
+    snapshots = []
+
+    def evaluate():
+        snapshots.append(model.weight.detach().clone())
+        return next(scores)
+
+    def loss_fn(idx):
+        loss = (model(torch.ones(len(idx), 2)) - 5).pow(2).mean()
+        return loss, {"mse": loss.item()}
+
+    opt = parse_params(TINY).teacher.model_copy(update={"epochs": 3, "lr": 0.1})
+    result = fit(model, loss_fn, 8, evaluate, opt, seed=0, run_name="t", progress=False)
+    assert result.best_epoch == 1 and result.best_val == 50.0
+    assert torch.equal(model.weight, snapshots[1])
+
+
+def test_non_finite_loss_stops_with_run_name_and_step():
+    model = torch.nn.Linear(2, 1)
+
+    def loss_fn(idx):
+        return model(torch.ones(len(idx), 2)).sum() * float("nan"), {}
+
+    opt = parse_params(TINY).teacher
+    with pytest.raises(NonFiniteLoss, match=r"mnist/random/forward/seed0: non-finite .* epoch 0, step 0"):
+        fit(model, loss_fn, 8, lambda: 0.0, opt, 0, "mnist/random/forward/seed0", progress=False)
+
+
+def test_initialise_rejects_unknown_init():
+    with pytest.raises(ValueError, match="weight_copy"):
+        initialise(tiny_task().encoder(2, 16, parse_params(TINY)), "zeros")
