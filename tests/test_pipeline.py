@@ -1,9 +1,12 @@
 """The whole DVC pipeline, end to end, on the smoke profile in a temporary copy."""
 
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -30,19 +33,73 @@ def copy_repository(dest: Path) -> None:
         subprocess.run(git + cmd, cwd=dest, check=True)
 
 
-def run_pipeline(repo: Path, *args: str) -> subprocess.CompletedProcess:
+# Imported by every Python process of the pipeline (dvc, papermill, the kernel):
+# any connection beyond this machine is recorded and refused.
+BLOCK_NETWORK = """
+import os, socket
+_log = os.environ["NETWORK_ATTEMPTS_LOG"]
+def _refuse(what):
+    with open(_log, "a") as f:
+        f.write(repr(what) + "\\n")
+    raise OSError("network access blocked by the offline test: " + repr(what))
+def _local(address):
+    host = address[0] if isinstance(address, tuple) else address
+    return not isinstance(address, tuple) or host in ("127.0.0.1", "::1", "localhost", "")
+_connect, _connect_ex, _getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+def connect(self, address):
+    return _connect(self, address) if _local(address) else _refuse(address)
+def connect_ex(self, address):
+    return _connect_ex(self, address) if _local(address) else _refuse(address)
+def getaddrinfo(host, *args, **kwargs):
+    if host not in (None, "127.0.0.1", "::1", "localhost", b"localhost"):
+        _refuse(host)
+    return _getaddrinfo(host, *args, **kwargs)
+socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = connect, connect_ex, getaddrinfo
+"""
+
+
+def pipeline_env(offline_dir: Path | None = None) -> dict:
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    return subprocess.run(["dvc", "repro", *args], cwd=repo, env=env, capture_output=True,
-                          text=True)
+    if offline_dir is not None:
+        offline_dir.mkdir(exist_ok=True)
+        (offline_dir / "sitecustomize.py").write_text(BLOCK_NETWORK)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(offline_dir),
+                                                          env.get("PYTHONPATH")]))
+        env["NETWORK_ATTEMPTS_LOG"] = str(offline_dir / "attempts.log")
+    return env
+
+
+def run_pipeline(repo: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["dvc", "repro"], cwd=repo, env=env or pipeline_env(),
+                          capture_output=True, text=True)
+
+
+def student_metrics(repo: Path) -> dict:
+    out = {}
+    for p in sorted((repo / "results").glob("*/*/*/seed*/metrics.json")):
+        m = json.loads(p.read_text())
+        m.pop("wall_s")
+        out[str(p.relative_to(repo))] = m
+    return out
 
 
 @pytest.fixture(scope="module")
 def smoke_repo(tmp_path_factory):
+    """The smoke pipeline from scratch, with the network blocked in every process."""
     repo = tmp_path_factory.mktemp("smoke")
     copy_repository(repo)
-    result = run_pipeline(repo)
+    offline = tmp_path_factory.mktemp("offline")
+    result = run_pipeline(repo, pipeline_env(offline))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    attempts = offline / "attempts.log"
+    repo.joinpath("network_attempts.txt").write_text(
+        attempts.read_text() if attempts.exists() else "")
     return repo
+
+
+@pytest.mark.slow
+def test_pipeline_never_reaches_for_the_network(smoke_repo):
+    assert (smoke_repo / "network_attempts.txt").read_text() == ""
 
 
 @pytest.mark.slow
@@ -70,3 +127,26 @@ def test_second_repro_is_a_no_op(smoke_repo):
     result = run_pipeline(smoke_repo)
     assert result.returncode == 0
     assert "Running stage" not in result.stdout
+
+
+@pytest.mark.slow
+def test_killed_repro_resumes_without_losing_finished_stages(smoke_repo, tmp_path):
+    copy_repository(tmp_path)
+    proc = subprocess.Popen(["dvc", "repro"], cwd=tmp_path, env=pipeline_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    # Kill it in the middle of the first distillation stage: after one student finished.
+    deadline = time.time() + 300
+    while not list(tmp_path.glob("results/mnist/random/*/seed*/metrics.json")):
+        assert proc.poll() is None and time.time() < deadline, "pipeline ended before the kill"
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = (tmp_path / "models" / "mnist" / "teacher.pt").read_bytes()
+
+    result = run_pipeline(tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Running stage 'data'" not in result.stdout
+    assert "Running stage 'teacher@mnist'" not in result.stdout
+    assert (tmp_path / "models" / "mnist" / "teacher.pt").read_bytes() == finished
+    assert student_metrics(tmp_path) == student_metrics(smoke_repo)
