@@ -25,3 +25,7 @@ test: setup             ## unit tests + the smoke pipeline in a temporary copy
 
 smoke: setup            ## the smoke profile in a temporary copy (also part of make test)
 	$(PYTHON) -m pytest -q -m slow
+
+.PHONY: bench
+bench: setup            ## step cost, students trained together, GFLOP/s -> bench/results.md
+	$(PYTHON) bench/bench.py

@@ -1,8 +1,9 @@
 # %% [markdown]
 # # 2. Teacher
-# The teacher plays BERT-base: 12 blocks, trained on the task's whole training
-# split with augmentation, so it knows more than any student can learn from the
-# small transfer set alone (the analogue of pre-training on far more data).
+# The teacher plays BERT-base (classification: 12 blocks) or BART-base
+# (generation: an encoder-decoder, depth from `overrides`): trained on the
+# task's whole training split, so it knows more than any student can learn from
+# the small transfer set alone (the analogue of pre-training on far more data).
 
 # %% tags=["parameters"]
 params_file = "params.yaml"
@@ -10,26 +11,23 @@ task_name = "mnist"
 
 # %%
 import json
-from pathlib import Path
-
-import pandas as pd
 
 from layerkd.config import load_params
-from layerkd.experiment import train_teacher
+from layerkd.figures import read_curve
+from layerkd.stages import run_teacher, teacher_paths
 from layerkd.tasks import load_task
 
-params = load_params(params_file)
+params = load_params(params_file).for_task(task_name)  # validated, per-task overrides applied
 task = load_task(task_name, params)
 
 # %%
-metrics = train_teacher(task, params, Path(f"results/{task_name}/teacher"),
-                        Path(f"models/{task_name}/teacher.pt"))
+metrics = run_teacher(task, params)
 print(json.dumps(metrics, indent=2))
 
 # %% [markdown]
-# Training curve (dvclive log).
+# Training curve (dvclive log): validation accuracy, or BLEU for generation tasks.
 
 # %%
-log = pd.read_csv(f"results/{task_name}/teacher/live/plots/metrics/val/acc.tsv", sep="\t")
-ax = log.plot(x="step", y="acc", legend=False, title=f"teacher on {task_name}")
-ax.set(xlabel="epoch", ylabel="validation accuracy (%)");
+curve = read_curve(teacher_paths(task_name)[0] / "live", f"val/{task.metric}")
+ax = curve.plot(x="step", y="value", legend=False, title=f"teacher on {task_name}")
+ax.set(xlabel="epoch", ylabel=f"validation {task.metric}");

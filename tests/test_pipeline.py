@@ -10,8 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from layerkd.aggregate import LABELS
+from layerkd.config import CLASSIFICATION_TASKS, GENERATION_TASKS, TASKS
 
 ROOT = Path(__file__).resolve().parents[1]
 # Outputs of the committed default run: left out so the copy starts from scratch.
@@ -76,7 +78,7 @@ def run_pipeline(repo: Path, env: dict | None = None) -> subprocess.CompletedPro
 
 def student_metrics(repo: Path) -> dict:
     out = {}
-    for p in sorted((repo / "results").glob("*/*/*/seed*/metrics.json")):
+    for p in sorted((repo / "results").glob("*/students/*/*/seed*/metrics.json")):
         m = json.loads(p.read_text())
         m.pop("wall_s")
         out[str(p.relative_to(repo))] = m
@@ -102,23 +104,48 @@ def test_pipeline_never_reaches_for_the_network(smoke_repo):
     assert (smoke_repo / "network_attempts.txt").read_text() == ""
 
 
+def smoke_tasks() -> list[str]:
+    return yaml.safe_load((ROOT / "profiles" / "smoke.yaml").read_text())["tasks"]
+
+
 @pytest.mark.slow
-def test_table_has_teacher_and_every_strategy_under_both_inits(smoke_repo):
-    table = (smoke_repo / "paper" / "tables" / "results.md").read_text()
-    assert "teacher" in table
+def test_smoke_profile_covers_every_task():
+    assert sorted(smoke_tasks()) == sorted(TASKS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("table, kinds", [("table1_classification", CLASSIFICATION_TASKS),
+                                           ("table2_generation", GENERATION_TASKS)])
+def test_tables_have_teacher_and_every_strategy_under_both_inits(smoke_repo, table, kinds):
+    text = (smoke_repo / "paper" / "tables" / f"{table}.md").read_text()
+    header = text.splitlines()[0]
+    assert all(t in header for t in kinds if t in smoke_tasks())
+    assert "teacher" in text
     for init in ("random init", "weight copy"):
         for label in LABELS.values():
-            assert f"{init}: {label}" in table
-    latex = (smoke_repo / "paper" / "tables" / "results.tex").read_text()
+            assert f"{init}: {label}" in text
+    latex = (smoke_repo / "paper" / "tables" / f"{table}.tex").read_text()
     assert r"\begin{tabular}" in latex and "in-order random" in latex
 
 
 @pytest.mark.slow
-def test_figure_and_executed_notebooks_exist(smoke_repo):
-    figure = smoke_repo / "paper" / "figures" / "strategies_mnist.png"
-    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    for nb in ("01_data", "02_teacher_mnist", "03_distill_mnist_random",
-               "03_distill_mnist_weight_copy", "04_aggregate"):
+def test_comparison_and_statistics_tables(smoke_repo):
+    comparison = (smoke_repo / "paper" / "tables" / "comparison.md").read_text()
+    assert "paper" in comparison and "this reproduction" in comparison and "mnli_m" in comparison
+    for name in ("vs_none", "equivalence"):
+        assert (smoke_repo / "paper" / "tables" / f"{name}.tex").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_figures_and_executed_notebooks_exist(smoke_repo):
+    png = b"\x89PNG\r\n\x1a\n"
+    assert (smoke_repo / "paper" / "figures" / "strategies.png").read_bytes()[:8] == png
+    notebooks = ["01_data", "04_aggregate"]
+    for task in smoke_tasks():
+        figure = smoke_repo / "paper" / "figures" / f"strategies_{task}.png"
+        assert figure.read_bytes()[:8] == png
+        notebooks += [f"02_teacher_{task}", f"03_distill_{task}"]
+    for nb in notebooks:
         assert (smoke_repo / "notebooks" / "executed" / f"{nb}.ipynb").stat().st_size > 0
 
 
@@ -137,7 +164,7 @@ def test_killed_repro_resumes_without_losing_finished_stages(smoke_repo, tmp_pat
                             start_new_session=True)
     # Kill it in the middle of the first distillation stage: after one student finished.
     deadline = time.time() + 300
-    while not list(tmp_path.glob("results/mnist/random/*/seed*/metrics.json")):
+    while not list(tmp_path.glob("results/mnist/students/*/*/seed*/metrics.json")):
         assert proc.poll() is None and time.time() < deadline, "pipeline ended before the kill"
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGKILL)

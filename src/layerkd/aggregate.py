@@ -1,7 +1,7 @@
 """Tables and figures from finished runs (the aggregation stage).
 
 Reads ``results/<task>/teacher/metrics.json`` and
-``results/<task>/<init>/<strategy>/seed<k>/metrics.json``; writes Markdown and
+``results/<task>/students/<init>/<strategy>/seed<k>/metrics.json``; writes Markdown and
 LaTeX tables (mean ± std over seeds) and a figure per task.
 """
 
@@ -31,10 +31,17 @@ def collect(results_root: str | Path = "results") -> tuple[pd.DataFrame, pd.Data
     """(teachers, students): one row per finished run."""
     root = Path(results_root)
     teachers = [json.loads(p.read_text()) for p in sorted(root.glob("*/teacher/metrics.json"))]
-    students = [json.loads(p.read_text()) for p in sorted(root.glob("*/*/*/seed*/metrics.json"))]
+    students = [json.loads(p.read_text()) for p in sorted(root.glob("*/students/*/*/seed*/metrics.json"))]
     if not teachers or not students:
         raise FileNotFoundError(f"no finished runs under {root}: run the distill stages first")
-    return pd.DataFrame(teachers), pd.DataFrame(students)
+    return _with_score(pd.DataFrame(teachers)), _with_score(pd.DataFrame(students))
+
+
+def _with_score(df: pd.DataFrame) -> pd.DataFrame:
+    """Add ``score``: the headline test metric (accuracy, or BLEU for generation)."""
+    acc = df["test_acc"] if "test_acc" in df else pd.Series(np.nan, index=df.index)
+    bleu = df["test_bleu"] if "test_bleu" in df else pd.Series(np.nan, index=df.index)
+    return df.assign(score=bleu.fillna(acc), metric=np.where(bleu.notna(), "BLEU", "acc"))
 
 
 def t_interval(values) -> tuple[float, float]:
@@ -47,7 +54,7 @@ def t_interval(values) -> tuple[float, float]:
     return m - half, m + half
 
 
-def summarise(students: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
+def summarise(students: pd.DataFrame, metric: str = "score") -> pd.DataFrame:
     """Mean, std (ddof=1), n and 95 % t-interval per task x init x strategy."""
     g = students.groupby(["task", "init", "strategy"])[metric]
     out = g.agg(mean="mean", std="std", n="count").reset_index()
@@ -57,8 +64,12 @@ def summarise(students: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
     return out.sort_values(["task", "order"]).drop(columns="order").reset_index(drop=True)
 
 
-def results_table(teachers: pd.DataFrame, students: pd.DataFrame) -> pd.DataFrame:
-    """Teacher row, then one row per init x strategy; one column per task."""
+def results_table(teachers: pd.DataFrame, students: pd.DataFrame,
+                  tasks: list[str] | None = None) -> pd.DataFrame:
+    """Teacher row, then one row per init x strategy; one column per task (in ``tasks`` order)."""
+    if tasks is not None:
+        students = students[students["task"].isin(tasks)]
+        teachers = teachers[teachers["task"].isin(tasks)]
     s = summarise(students)
     s["cell"] = [f"{m:.1f} ± {sd:.1f}" if n > 1 else f"{m:.1f}"
                  for m, sd, n in zip(s["mean"], s["std"].fillna(0), s["n"])]
@@ -67,7 +78,9 @@ def results_table(teachers: pd.DataFrame, students: pd.DataFrame) -> pd.DataFram
     order = sorted(table.index, key=lambda k: (INITS.index(k[0]), STRATEGIES.index(k[1])))
     table = table.loc[order]
     table.index = [f"{INIT_LABELS[i]}: {LABELS[st]}" for i, st in table.index]
-    teacher = teachers.set_index("task")["test_acc"].map(lambda v: f"{v:.1f}")
+    if tasks is not None:
+        table = table[[t for t in tasks if t in table.columns]]
+    teacher = teachers.set_index("task")["score"].map(lambda v: f"{v:.1f}")
     table = pd.concat([pd.DataFrame([teacher.reindex(table.columns)], index=["teacher"]), table])
     table.index.name = "model"
     table.columns.name = None
@@ -95,6 +108,10 @@ def to_latex(table: pd.DataFrame, caption: str, label: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def part_metric(df: pd.DataFrame) -> str:
+    return str(df["metric"].iloc[0])
+
+
 def strategy_figure(teachers: pd.DataFrame, students: pd.DataFrame, task: str, path: str | Path):
     """Test accuracy per strategy, one panel per initialisation: seeds as points,
     mean with a 95 % t-interval, the teacher as a dashed line."""
@@ -104,15 +121,16 @@ def strategy_figure(teachers: pd.DataFrame, students: pd.DataFrame, task: str, p
     inits = [i for i in INITS if i in set(df["init"])]
     fig, axes = plt.subplots(1, len(inits), figsize=(4.2 * len(inits), 3.6), sharey=True,
                              squeeze=False)
-    teacher_acc = teachers.set_index("task").loc[task, "test_acc"]
+    teacher_acc = teachers.set_index("task").loc[task, "score"]
+    metric = "test BLEU" if part_metric(df) == "BLEU" else "test accuracy (%)"
     for ax, init in zip(axes[0], inits):
         part = df[df["init"] == init]
-        sns.stripplot(part, x="strategy", y="test_acc", order=order, ax=ax, color="0.6",
+        sns.stripplot(part, x="strategy", y="score", order=order, ax=ax, color="0.6",
                       size=4, jitter=0.15)
-        sns.pointplot(part, x="strategy", y="test_acc", order=order, ax=ax, errorbar=t_interval,
+        sns.pointplot(part, x="strategy", y="score", order=order, ax=ax, errorbar=t_interval,
                       linestyle="none", color="C0", capsize=0.2, marker="D")
         ax.axhline(teacher_acc, ls="--", color="C3", lw=1, label=f"teacher {teacher_acc:.1f}")
-        ax.set(title=f"{task}: {INIT_LABELS[init]}", xlabel="", ylabel="test accuracy (%)")
+        ax.set(title=f"{task}: {INIT_LABELS[init]}", xlabel="", ylabel=metric)
         ax.tick_params(axis="x", rotation=35)
         for lbl in ax.get_xticklabels():
             lbl.set_horizontalalignment("right")
@@ -122,3 +140,49 @@ def strategy_figure(teachers: pd.DataFrame, students: pd.DataFrame, task: str, p
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=150)
     return fig
+
+
+MATCHING = ("forward", "reverse", "all_to_one", "random")
+
+
+def shape_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per task x init: gain of matching over none and spread between strategies.
+
+    summary: columns task, init, strategy, mean (ours from ``summarise``, the
+    paper's from ``paper_summary``). Only the strategies both sides report
+    (none, forward, reverse, all-to-one, random) enter.
+    """
+    rows = []
+    for (task, init), part in summary.groupby(["task", "init"], sort=False):
+        m = part.set_index("strategy")["mean"]
+        matched = m.reindex([s for s in MATCHING if s in m.index])
+        if "none" not in m.index or matched.empty:
+            continue
+        rows.append({"task": task, "init": init,
+                     "gain forward": m.get("forward", np.nan) - m["none"],
+                     "mean gain of matching": matched.mean() - m["none"],
+                     "spread between strategies": matched.max() - matched.min(),
+                     "matching strategies above none": f"{int((matched > m['none']).sum())}"
+                                                      f"/{len(matched)}",
+                     "best": LABELS[matched.idxmax()], "worst": LABELS[matched.idxmin()]})
+    return pd.DataFrame(rows)
+
+
+def paper_summary(csv_path: str | Path) -> pd.DataFrame:
+    """The authors' student rows as (task, init, strategy, mean); QQP by F1 is left out
+    so each task has one metric."""
+    ref = pd.read_csv(csv_path)
+    ref = ref[(ref["model"] == "student") & ~((ref["task"] == "qqp") & (ref["metric"] == "f1"))]
+    return ref.rename(columns={"value": "mean"})[["task", "init", "strategy", "mean"]]
+
+
+def comparison_table(ours: pd.DataFrame, paper_csv: str | Path) -> pd.DataFrame:
+    """Shape of the result, side by side: the paper's tasks, then ours."""
+    theirs = shape_summary(paper_summary(paper_csv)).assign(source="paper")
+    mine = shape_summary(ours[ours["strategy"].isin(("none",) + MATCHING)]).assign(
+        source="this reproduction")
+    out = pd.concat([theirs, mine], ignore_index=True)
+    out["init"] = out["init"].map(INIT_LABELS)
+    cols = ["source", "task", "init", "gain forward", "mean gain of matching",
+            "spread between strategies", "matching strategies above none", "best", "worst"]
+    return out[cols].round(2)

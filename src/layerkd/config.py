@@ -14,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from .strategies import STRATEGIES
 
-TASKS = ("mnist",)
+CLASSIFICATION_TASKS = ("mnist", "digits", "mnist1d", "listops")
+GENERATION_TASKS = ("scan", "numbers_ro")
+TASKS = CLASSIFICATION_TASKS + GENERATION_TASKS
 INITS = ("random", "weight_copy")
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -33,9 +35,50 @@ class MnistData(_Strict):
     patch: Literal[4, 7, 14] = Field(7, description="patch side in pixels; 7 gives 16 tokens")
 
 
+class DigitsData(_Strict):
+    n_val: int = Field(200, ge=1, description="validation digits of the 1,797")
+    n_test: int = Field(400, ge=1, description="test digits; the rest train")
+
+
+class Mnist1dData(_Strict):
+    n_val: int = Field(500, ge=1, description="validation slice of the generator's 4,000 train")
+    seed: int = Field(42, description="the generator's seed (42 = its published default)")
+
+
+class ListopsData(_Strict):
+    n_train: int = Field(4000, ge=1)
+    n_val: int = Field(500, ge=1)
+    n_test: int = Field(1000, ge=1)
+    max_depth: int = Field(3, ge=1, description="nesting depth of the generator")
+    max_args: int = Field(5, ge=2, description="arguments per operator")
+    max_length: int = Field(60, ge=8, description="tokens per expression")
+    operators: list[str] = Field(["[MAX", "[MIN", "[MED", "[SM"], min_length=1,
+                                 description="operators of the generator")
+
+
+class ScanData(_Strict):
+    n_val: int = Field(1000, ge=1, description="validation slice of the simple split's train")
+    max_target_len: Optional[int] = Field(None, ge=1, description="drop longer targets")
+    max_train: Optional[int] = Field(None, ge=1, description="cap on train examples")
+    max_val: Optional[int] = Field(None, ge=1)
+    max_test: Optional[int] = Field(None, ge=1)
+
+
+class NumbersRoData(_Strict):
+    n_train: int = Field(4000, ge=1)
+    n_val: int = Field(500, ge=1)
+    n_test: int = Field(1000, ge=1)
+    max_number: int = Field(9999, ge=10, description="numbers drawn from 0..max_number")
+
+
 class DataParams(_Strict):
-    seed: int = Field(0, description="seed of the fixed train/val/test permutation")
+    seed: int = Field(0, description="seed of every generator and fixed split (but mnist1d's)")
     mnist: MnistData = MnistData()
+    digits: DigitsData = DigitsData()
+    mnist1d: Mnist1dData = Mnist1dData()
+    listops: ListopsData = ListopsData()
+    scan: ScanData = ScanData()
+    numbers_ro: NumbersRoData = NumbersRoData()
 
 
 class ModelParams(_Strict):
@@ -78,11 +121,26 @@ class DistillParams(OptimParams):
     a_hid: float = Field(3.0, ge=0, description="weight of hidden-state matching")
     temperature: float = Field(1.0, gt=0, description="softmax temperature of the KL term")
     all_to_one_target: Optional[int] = Field(None, description="teacher layer; null = last")
+    batch_students: int = Field(
+        0, ge=0,
+        description="students trained together in one vectorised step (layerkd.batched): "
+                    "0 = every strategy x seed of a notebook at once, 1 = one at a time "
+                    "(the plain per-student loop), k = consecutive groups of k; results "
+                    "agree up to floating-point rounding",
+    )
 
 
 class RuntimeParams(_Strict):
     device: str = Field("auto", description="auto picks CUDA when present")
     threads: Optional[int] = Field(None, ge=1, description="torch CPU threads; null = all cores")
+
+
+class TaskOverrides(_Strict):
+    """Per-task changes to the shared sections, e.g. a shallower generation teacher."""
+
+    model: dict = Field({}, description="keys of `model` to change for this task")
+    teacher: dict = Field({}, description="keys of `teacher` to change for this task")
+    distill: dict = Field({}, description="keys of `distill` to change for this task")
 
 
 class Params(_Strict):
@@ -92,10 +150,27 @@ class Params(_Strict):
     teacher: TeacherParams
     distill: DistillParams
     runtime: RuntimeParams = RuntimeParams()
+    overrides: dict[str, TaskOverrides] = Field({}, description="task -> per-task changes")
+
+    def for_task(self, task: str) -> "Params":
+        """These parameters with ``overrides[task]`` applied (and validated)."""
+        if task not in TASKS:
+            raise ConfigError(f"task: {task!r} is not allowed; allowed values: {list(TASKS)}")
+        raw = self.model_dump()
+        for section, changes in raw.pop("overrides").get(task, {}).items():
+            raw[section] = {**raw[section], **changes}
+        return parse_params(raw)
 
     @model_validator(mode="after")
     def _cross_checks(self):
         _check_members("tasks", self.tasks, TASKS)
+        _check_members("overrides", list(self.overrides), TASKS)
+        for task in self.overrides:
+            try:
+                self.for_task(task)
+            except ConfigError as err:
+                detail = str(err).split("\n", 1)[1].strip().replace("\n  ", "; ")
+                raise ValueError(f"with overrides.{task} applied: {detail}") from None
         _check_members("distill.strategies", self.distill.strategies, STRATEGIES)
         _check_members("distill.inits", self.distill.inits, INITS)
         _check_members("runtime.device", [self.runtime.device], DEVICES)

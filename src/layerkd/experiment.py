@@ -91,8 +91,52 @@ class TeacherCache:
             hiddens.append(torch.stack(hs))
         return cls(torch.cat(logits), torch.cat(hiddens, dim=1))
 
-    def batch(self, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.logits[idx], self.hiddens[:, idx]
+    def batch(self, idx: torch.Tensor, layers: list[int] | None = None):
+        """Teacher logits (B, C) and hidden states of the samples ``idx``.
+
+        layers=None: every hidden state, one (L_T + 1, B, T, d) tensor.
+        layers given: only those teacher layers are gathered, as a dict
+        {teacher layer: (B, T, d)}; a run passes the layers its pairs use (none
+        at all for strategy ``none``). Both index by teacher layer, as
+        ``hidden_matching_loss`` expects.
+        """
+        if layers is None:
+            return self.logits[idx], self.hiddens[:, idx]
+        layers = sorted(set(layers))
+        if not layers:
+            return self.logits[idx], {}
+        rows = torch.as_tensor(layers, device=self.hiddens.device)
+        picked = self.hiddens[rows[:, None], idx.to(self.hiddens.device)[None, :]]
+        return self.logits[idx], dict(zip(layers, picked.unbind(0)))
+
+    def gather(self, idx: torch.Tensor, layers: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Batched form for N runs at once: idx (N, B) samples, layers (N, K) teacher
+        layers -> logits (N, B, C) and hidden states (K, N, B, T, d), slot-major."""
+        return self.logits[idx], self.hiddens[layers.T[:, :, None], idx[None, :, :]]
+
+
+def pairs_at(params: Params, strategy: str, seed: int, epoch: int = 0) -> list:
+    """The layer pairs a run matches in an epoch (only in_order_random changes
+    with the epoch: RAIL-KD redraws its layers every epoch)."""
+    d = params.distill
+    return match_layers(strategy, d.student_depth, params.model.teacher_depth, seed=seed,
+                        epoch=epoch if strategy == "in_order_random" else 0,
+                        target=d.all_to_one_target)
+
+
+def build_distiller(task: Task, params: Params, teacher: Encoder, init: str, strategy: str,
+                    seed: int) -> Distiller:
+    """A run's student (initialised from ``seed``) and projections, with its epoch-0 pairs."""
+    d, m = params.distill, params.model
+    set_seed(seed)
+    student = initialise(task.encoder(d.student_depth, params.student_width, params), init,
+                         teacher)
+    return Distiller(student, pairs_at(params, strategy, seed), teacher_width=m.width,
+                     a_ce=d.a_ce, a_kl=d.a_kl, a_hid=d.a_hid, temperature=d.temperature)
+
+
+def run_name(task: Task, init: str, strategy: str, seed: int) -> str:
+    return f"{task.name}/{init}/{strategy}/seed{seed}"
 
 
 def distill(task: Task, params: Params, teacher: Encoder, cache: TeacherCache, init: str,
@@ -100,28 +144,22 @@ def distill(task: Task, params: Params, teacher: Encoder, cache: TeacherCache, i
             ckpt_path: Path | None = None, progress: bool = True) -> dict:
     """Train one student; write its metrics under out_dir and its best weights
     (student and projections) to ckpt_path."""
-    d, m = params.distill, params.model
-    set_seed(seed)
-    student = initialise(task.encoder(d.student_depth, params.student_width, params), init,
-                         teacher)
-    pair_args = dict(seed=seed, target=d.all_to_one_target)
-    pairs = match_layers(strategy, d.student_depth, m.teacher_depth, **pair_args)
-    distiller = Distiller(student, pairs, teacher_width=m.width, a_ce=d.a_ce, a_kl=d.a_kl,
-                          a_hid=d.a_hid, temperature=d.temperature)
+    d = params.distill
+    distiller = build_distiller(task, params, teacher, init, strategy, seed)
+    student, pairs = distiller.student, list(distiller.pairs)
     transfer = task.splits["train"].subset(d.transfer_size)
 
     def on_epoch_start(epoch: int) -> None:
-        if strategy == "in_order_random":  # RAIL-KD redraws its layers every epoch
-            distiller.pairs = match_layers(strategy, d.student_depth, m.teacher_depth,
-                                           epoch=epoch, **pair_args)
+        distiller.pairs = pairs_at(params, strategy, seed, epoch)
 
     def loss_fn(idx):
-        t_logits, t_hiddens = cache.batch(idx)
+        # only the teacher layers the current pairs use (none for strategy 'none')
+        t_logits, t_hiddens = cache.batch(idx, [t for _, t in distiller.pairs])
         mask = None if transfer.mask is None else transfer.mask[idx]
         _, losses = distiller(transfer.x[idx], transfer.y[idx], mask, t_logits, t_hiddens)
         return losses["total"], {k: v.item() for k, v in losses.items()}
 
-    name = f"{task.name}/{init}/{strategy}/seed{seed}"
+    name = run_name(task, init, strategy, seed)
     live_dir = None if out_dir is None else out_dir / "live"
     result = fit(distiller, loss_fn, len(transfer), lambda: accuracy(student, task.splits["val"]),
                  d, seed, name, live_dir, on_epoch_start, progress)

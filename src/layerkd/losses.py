@@ -9,6 +9,8 @@ and then over pairs (as in the official code).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -29,13 +31,15 @@ def kl_teacher_student(
 
 def hidden_matching_loss(
     student_hiddens: list[torch.Tensor],
-    teacher_hiddens: list[torch.Tensor] | torch.Tensor,
+    teacher_hiddens: list[torch.Tensor] | torch.Tensor | Mapping[int, torch.Tensor],
     pairs: Pairs,
     mask: torch.Tensor | None = None,
     projections: nn.ModuleList | None = None,
 ) -> torch.Tensor:
     """Mean over pairs of the per-token squared L2 distance, averaged over valid tokens.
 
+    teacher_hiddens[t] is teacher layer t: a list, a stacked tensor, or a dict
+    holding only the layers the pairs use (``TeacherCache.batch(idx, layers)``).
     mask: (B, T) bool of valid tokens (None = all). projections[s] maps student
     layer s into the teacher's width (empty or None = same width).
     """
@@ -99,7 +103,8 @@ class Distiller(nn.Module):
         y: torch.Tensor,
         mask: torch.Tensor | None = None,
         teacher_logits: torch.Tensor | None = None,
-        teacher_hiddens: list[torch.Tensor] | torch.Tensor | None = None,
+        teacher_hiddens: list[torch.Tensor] | torch.Tensor | Mapping[int, torch.Tensor]
+        | None = None,
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         if teacher_logits is None:
             teacher_logits, teacher_hiddens = self.teacher_outputs(x, mask)

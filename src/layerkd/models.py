@@ -3,6 +3,11 @@
 Teacher and student are the same class at different depths (and, optionally,
 widths). ``hiddens[0]`` is the embedding output, ``hiddens[i]`` the output of
 block i: exactly the layers the strategies in ``strategies`` index.
+
+Inputs are either float token features (B, T, F), read through a linear
+embedding, or, with ``vocab_size`` set, int64 token ids (B, T), read through
+an ``nn.Embedding`` whose id ``PAD_ID`` (0) is padding. The encoder-decoder
+of the generation tasks lives in ``seq2seq``.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+PAD_ID = 0  # padding id of token inputs (and of the generation tasks' sequences)
 
 
 class Block(nn.Module):
@@ -35,24 +42,37 @@ class Block(nn.Module):
 
 
 class Encoder(nn.Module):
-    """Token features (B, T, F) -> class logits and the L + 1 hidden states.
+    """Token features (B, T, F) or token ids (B, T) -> class logits and the L + 1 hidden states.
 
     A learned [CLS] token is prepended; the head reads its final-normed state.
+
+    vocab_size=None (default): x holds float features and ``embed`` is an
+    ``nn.Linear(in_features, width)``. vocab_size=V: x holds int ids in
+    0..V-1 and ``embed`` is an ``nn.Embedding(V, width, padding_idx=PAD_ID)``
+    (N(0, 0.02) init, the padding row zero); ``in_features`` is then unused
+    (pass None). Either way the mask is explicit: a None mask means every
+    token is real, so pass ``x != PAD_ID`` for padded id sequences.
     """
 
     def __init__(
         self,
-        in_features: int,
+        in_features: int | None,
         n_classes: int,
         max_len: int,
         depth: int,
         width: int = 64,
         heads: int = 4,
         mlp_ratio: int = 2,
+        vocab_size: int | None = None,
     ):
         super().__init__()
-        self.depth, self.width = depth, width
-        self.embed = nn.Linear(in_features, width)
+        self.depth, self.width, self.vocab_size = depth, width, vocab_size
+        if vocab_size is None:
+            if in_features is None:
+                raise ValueError("Encoder needs in_features (float inputs) or vocab_size (ids)")
+            self.embed = nn.Linear(in_features, width)
+        else:
+            self.embed = token_embedding(vocab_size, width)
         self.cls = nn.Parameter(torch.zeros(1, 1, width))
         self.pos = nn.Parameter(torch.randn(1, max_len + 1, width) * 0.02)
         self.blocks = nn.ModuleList(Block(width, heads, mlp_ratio) for _ in range(depth))
@@ -62,7 +82,8 @@ class Encoder(nn.Module):
     def forward(
         self, x: torch.Tensor, mask: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """x: (B, T, F); mask: (B, T) bool, True for real tokens (None = all real)."""
+        """x: (B, T, F) floats, or (B, T) int ids with ``vocab_size``;
+        mask: (B, T) bool, True for real tokens (None = all real)."""
         h = torch.cat([self.cls.expand(x.shape[0], -1, -1), self.embed(x)], dim=1)
         h = h + self.pos[:, : h.shape[1]]
         if mask is not None:
@@ -72,6 +93,15 @@ class Encoder(nn.Module):
             h = block(h, mask)
             hiddens.append(h)
         return self.head(self.norm(h[:, 0])), hiddens
+
+
+def token_embedding(vocab_size: int, width: int) -> nn.Embedding:
+    """Id embedding with PAD_ID as padding: N(0, 0.02) init (GPT-2 style), pad row zero."""
+    embed = nn.Embedding(vocab_size, width, padding_idx=PAD_ID)
+    with torch.no_grad():
+        nn.init.normal_(embed.weight, std=0.02)
+        embed.weight[PAD_ID].zero_()
+    return embed
 
 
 def token_mask(mask: torch.Tensor | None, batch: int = 0, length: int = 0) -> torch.Tensor:

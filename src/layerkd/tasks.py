@@ -1,4 +1,9 @@
-"""A task bundles its splits, its model input shape and its teacher augmentation."""
+"""A task bundles its splits, its model and its teacher augmentation.
+
+Classification tasks (mnist, digits, mnist1d, listops) use the ``Encoder``;
+generation tasks (scan, numbers_ro) the ``EncoderDecoder`` of ``seq2seq``,
+with ``x`` the source ids and ``y`` the target ids (BOS ... EOS, padded).
+"""
 
 from __future__ import annotations
 
@@ -6,47 +11,83 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 
-from .config import Params
-from .data import build_mnist, load_arrays, mnist_splits, patchify, random_affine, save_dataset, to_images
+from . import datasets
+from .config import GENERATION_TASKS, TASKS, Params
+from .data import (Split, build_mnist, load_arrays, mnist_splits, patchify, random_affine,
+                   save_dataset, to_images)
 from .models import Encoder
 from .train import configure_runtime
+
+SPLITS = ("train", "val", "test")
 
 
 @dataclass
 class Task:
     name: str
     splits: dict  # "train" / "val" / "test" -> Split
-    in_features: int
+    in_features: int | None  # float features per token; None for token ids
     n_classes: int
     max_len: int
     # augment(idx, generator) -> augmented train inputs; None = no augmentation
     augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None
+    vocab_size: int | None = None  # token-id inputs (listops)
+    src_vocab: list[str] | None = None  # generation tasks
+    tgt_vocab: list[str] | None = None
+
+    @property
+    def kind(self) -> str:
+        return "generate" if self.name in GENERATION_TASKS else "classify"
+
+    @property
+    def metric(self) -> str:
+        """The headline test metric: accuracy, or corpus BLEU for generation."""
+        return "bleu" if self.kind == "generate" else "acc"
 
     @property
     def device(self) -> torch.device:
         return self.splits["train"].x.device
 
-    def encoder(self, depth: int, width: int, params: Params) -> Encoder:
-        """A fresh Encoder for this task's inputs, on the task's device."""
+    def encoder(self, depth: int, width: int, params: Params):
+        """A fresh model for this task's inputs (depth blocks per stack), on its device."""
         m = params.model
-        return Encoder(self.in_features, self.n_classes, self.max_len, depth, width,
-                       m.heads, m.mlp_ratio).to(self.device)
+        if self.kind == "generate":
+            from .seq2seq import EncoderDecoder
+
+            model = EncoderDecoder(len(self.src_vocab), len(self.tgt_vocab),
+                                   self.splits["train"].x.shape[1],
+                                   self.splits["train"].y.shape[1] - 1, depth, depth, width,
+                                   m.heads, m.mlp_ratio)
+        else:
+            model = Encoder(self.in_features, self.n_classes, self.max_len, depth, width,
+                            m.heads, m.mlp_ratio, vocab_size=self.vocab_size)
+        return model.to(self.device)
 
 
 def data_path(task: str, root: str | Path = "data") -> Path:
     return Path(root) / f"{task}.npz"
 
 
+def build_arrays(task: str, params: Params) -> dict[str, np.ndarray]:
+    d = params.data
+    if task == "mnist":
+        return build_mnist(d.mnist.n_val, d.mnist.n_test, d.seed)
+    if task == "mnist1d":
+        return datasets.build_mnist1d(**d.mnist1d.model_dump())
+    if task in TASKS:
+        return datasets.build(task, seed=d.seed, **getattr(d, task).model_dump())
+    raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
+
+
 def build_data(task: str, params: Params, root: str | Path = "data") -> dict:
     """Generate a task's arrays once and save them with their checksum card."""
-    if task == "mnist":
-        c = params.data.mnist
-        arrays = build_mnist(c.n_val, c.n_test, params.data.seed)
-    else:
-        raise ValueError(f"task must be one of ['mnist'], got {task!r}")
-    return save_dataset(arrays, data_path(task, root))
+    return save_dataset(build_arrays(task, params), data_path(task, root))
+
+
+def _vocab(arrays, key) -> list[str]:
+    return [str(w) for w in arrays[key]]
 
 
 def load_task(task: str, params: Params, root: str | Path = "data") -> Task:
@@ -62,4 +103,19 @@ def load_task(task: str, params: Params, root: str | Path = "data") -> Task:
             return patchify(random_affine(images[idx.cpu()], gen), patch).to(device)
 
         return Task("mnist", splits, patch * patch, 10, (28 // patch) ** 2, augment)
-    raise ValueError(f"task must be one of ['mnist'], got {task!r}")
+
+    def split(name: str) -> Split:
+        x = torch.from_numpy(arrays[f"x_{name}"])
+        mask = arrays.get(f"mask_{name}")
+        return Split(x if x.dtype == torch.int64 else x.float(),
+                     torch.from_numpy(arrays[f"y_{name}"]),
+                     None if mask is None else torch.from_numpy(mask)).to(device)
+
+    splits = {name: split(name) for name in SPLITS}
+    x = splits["train"].x
+    if task in GENERATION_TASKS:
+        return Task(task, splits, None, 0, x.shape[1], src_vocab=_vocab(arrays, "src_vocab"),
+                    tgt_vocab=_vocab(arrays, "tgt_vocab"))
+    if task == "listops":
+        return Task(task, splits, None, 10, x.shape[1], vocab_size=len(arrays["vocab"]))
+    return Task(task, splits, x.shape[2], 10, x.shape[1])  # digits, mnist1d

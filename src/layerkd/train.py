@@ -98,10 +98,12 @@ def fit(
     live_dir: str | Path | None = None,
     on_epoch_start: Callable[[int], None] | None = None,
     progress: bool = True,
+    metric_name: str = "acc",
 ) -> FitResult:
     """Train ``model`` on minibatches of sample indices; keep the best-on-validation weights.
 
-    loss_fn(indices) -> (loss, logs); evaluate() -> validation accuracy.
+    loss_fn(indices) -> (loss, logs); evaluate() -> the validation metric (higher is
+    better), logged as ``val/<metric_name>``.
     """
     start = time.perf_counter()
     gen = torch.Generator().manual_seed(seed)
@@ -137,17 +139,17 @@ def fit(
                 sums[k] = sums.get(k, 0.0) + v
             bar.update()
         row = {"epoch": epoch, **{f"train/{k}": v / (step + 1) for k, v in sums.items()}}
-        row["val/acc"] = evaluate()
+        val = row[f"val/{metric_name}"] = evaluate()
         history.append(row)
-        if row["val/acc"] > best_val:
-            best_val, best_epoch = row["val/acc"], epoch
+        if val > best_val:
+            best_val, best_epoch = val, epoch
             best_state = copy.deepcopy(model.state_dict())
         if live is not None:
             for k, v in row.items():
                 if k != "epoch":
                     live.log_metric(k, v)
             live.next_step()
-        bar.set_postfix(val=f"{row['val/acc']:.1f}", best=f"{best_val:.1f}")
+        bar.set_postfix(val=f"{val:.1f}", best=f"{best_val:.1f}")
     bar.close()
     if live is not None:
         live.end()
