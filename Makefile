@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup repro test smoke clean-smoke
+.PHONY: setup repro test smoke clean-smoke paper latex-deps
 
 setup: $(STAMP)
 
@@ -29,3 +29,14 @@ smoke: setup            ## the smoke profile in a temporary copy (also part of m
 .PHONY: bench
 bench: setup            ## step cost, students trained together, GFLOP/s -> bench/results.md
 	$(PYTHON) bench/bench.py
+
+# The PDF of paper/main.tex from the generated tables, figures and macros.
+# Needs LaTeX (make latex-deps on Debian/Ubuntu); `make repro` does not.
+LATEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-fonts-recommended
+
+paper:                  ## paper/main.pdf (run make repro first for fresh numbers)
+	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error main.tex
+
+latex-deps:             ## install LaTeX from Debian packages (needs root or sudo)
+	command -v latexmk >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(LATEX_PACKAGES); }

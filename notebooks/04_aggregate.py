@@ -1,19 +1,23 @@
 # %% [markdown]
-# # 4. Results: tables and figures for the paper
-# Collects every finished run and writes `paper/tables/` (Markdown and LaTeX,
-# mean ± std over seeds), `paper/figures/` (per-seed points and 95 %
-# Student-t intervals) and the seed-paired statistics.
+# # 7. Results: every table, figure and number of the paper
+# Collects every finished run (main runs, angle reports, ablations) and writes
+# `paper/tables/` (Markdown and LaTeX, mean ± std over seeds),
+# `paper/figures/` (per-seed points and 95 % Student-t intervals), the
+# seed-paired statistics, `paper/macros.tex` (every number the paper's text
+# quotes) and `paper/README.md` (the same material as a Markdown report).
 
 # %% tags=["parameters"]
 params_file = "params.yaml"
 
 # %%
+import json
 from pathlib import Path
 
 from IPython.display import Markdown, display
 
 from layerkd import aggregate as agg
-from layerkd import figures, stats
+from layerkd import figures, report, stats
+from layerkd import figures_analysis as fa
 from layerkd.config import CLASSIFICATION_TASKS, GENERATION_TASKS, load_params
 from layerkd.io import atomic_write_json, atomic_write_text
 
@@ -27,12 +31,19 @@ students = students[students["task"].isin(params.tasks)
 teachers = teachers[teachers["task"].isin(params.tasks)]
 tables, figs = Path("paper/tables"), Path("paper/figures")
 summary = agg.summarise(students)
+report_sections, report_figures = [], []  # for paper/README.md
 
 
 def write_table(name, table, caption):
     atomic_write_text(tables / f"{name}.md", agg.to_markdown(table))
     atomic_write_text(tables / f"{name}.tex", agg.to_latex(table, caption, f"tab:{name}"))
+    plain = caption.replace("\\%", "%").replace("$\\pm$", "±").replace("\\_", "_")
+    report_sections.append((name, f"*{plain}*\n\n" + agg.to_markdown(table)))
     display(Markdown(f"**{name}**\n\n" + agg.to_markdown(table)))
+
+
+def add_figure(path, caption):
+    report_figures.append((str(path.relative_to("paper")), caption))
 
 
 # %% [markdown]
@@ -77,15 +88,75 @@ write_table("equivalence", equiv.set_index("task"),
             "(two one-sided scipy.stats.ttest\\_1samp on seed-paired differences).")
 
 # %% [markdown]
-# ## Figures
+# ## Figures: results per strategy, training curves, the strategies themselves
 
 # %%
 for task_name in params.tasks:
-    agg.strategy_figure(teachers, students, task_name, figs / f"strategies_{task_name}.png")
-    figures.training_curves("results", task_name, figs / f"curves_{task_name}.png",
+    path = figs / f"strategies_{task_name}.png"
+    agg.strategy_figure(teachers, students, task_name, path)
+    add_figure(path, f"{task_name}: test score per strategy and initialisation; grey points are "
+               "seeds, diamonds the mean with a 95 % Student-t interval (scipy.stats.t), "
+               "dashed the teacher.")
+    path = figs / f"curves_{task_name}.png"
+    figures.training_curves("results", task_name, path,
                             "val/bleu" if task_name in GENERATION_TASKS else "val/acc")
+    add_figure(path, f"{task_name}: validation score per epoch, mean over seeds.")
 d = params.distill
-figures.strategy_diagram(d.student_depth, params.model.teacher_depth, figs / "strategies.png")
+path = figs / "strategies.png"
+figures.strategy_diagram(d.student_depth, params.model.teacher_depth, path)
+add_figure(path, "The layer pairs of each strategy, drawn from match_layers' own output.")
+
+# %% [markdown]
+# ## Initialisation: the gain from matching under random init and weight copy
+
+# %%
+path = figs / "init_gain.png"
+fa.init_gain_figure(students, path)
+add_figure(path, "Gain of each matching strategy over no matching, paired by seed, under "
+           "random initialisation and weight copy (95 % Student-t intervals).")
+
+# %% [markdown]
+# ## Angles: teacher layers seen from the student (stage `angles`)
+
+# %%
+reports = {t: json.loads(Path(f"results/angles/{t}.json").read_text()) for t in params.tasks}
+angle_table = fa.angle_table(reports)
+write_table("angles", angle_table.set_index("task"),
+            "Angles at the student between two teacher blocks: share of acute angles (\\%) "
+            "and mean cosine over student blocks, teacher pairs and test tokens, at "
+            "initialisation and after training (mean over the measured seeds).")
+for task_name, rep in reports.items():
+    path = figs / f"angles_hist_{task_name}.png"
+    fa.angle_histograms(rep, path)
+    add_figure(path, f"{task_name}: per-token mean cosine of the angle at the student between "
+               "two teacher blocks (dashed: before training).")
+    for stack in fa.stacks(rep):
+        for kind, draw in (("heatmap", fa.angle_heatmaps), ("distances", fa.distance_figure)):
+            path = figs / f"angles_{kind}_{task_name}_{stack}.png"
+            draw(rep, stack, path)
+            add_figure(path, f"{task_name} {stack}: " + (
+                "mean cosine per student block and teacher pair." if kind == "heatmap" else
+                "mean distances between teacher layers and from student to teacher layers."))
+
+# %% [markdown]
+# ## Ablations: student depth and width (stage `ablate`)
+
+# %%
+ablation = agg.collect_ablations("results")
+a = params.ablations
+ablation = ablation[ablation["task"].isin(a.tasks) & ablation["strategy"].isin(a.strategies)
+                    & ablation["seed"].isin(a.seeds)]
+write_table("depth", agg.depth_table(ablation),
+            "Student depth against the same teacher: test score, mean $\\pm$ std over seeds.")
+path = figs / "depth.png"
+fa.depth_figure(ablation, path)
+add_figure(path, "Test score against student depth, one line per strategy, 95 % "
+           "Student-t intervals.")
+if a.widths:
+    write_table("width", agg.width_table(ablation, students, a.init, params.model.width),
+                "Students narrower than the teacher, whose states reach the teacher's width "
+                "through one trained linear map per layer, beside same-width students: test "
+                "score, mean $\\pm$ std over seeds.")
 
 # %% [markdown]
 # ## Calibration
@@ -105,3 +176,22 @@ atomic_write_json(Path("metrics/summary.json"), {
     "students": {f"{r.task}/{r.init}/{r.strategy}": {"mean": r.mean, "std": r.std, "n": r.n}
                  for r in summary.itertuples()}})
 calibration
+
+# %% [markdown]
+# ## Reproducibility, the paper's numbers, the Markdown report
+
+# %%
+write_table("reproducibility", report.reproducibility_table(params, teachers, students),
+            "Runs behind every table: splits, sizes, seeds, runs per cell, epochs, wall "
+            "time and parameter count per run (from the run metadata).")
+machine = report.machine()
+values = report.result_macros(teachers, summary, vs_none, equiv, angle_table, margin)
+values.update(report.param_macros(params))
+values.update(report.data_macros(params.tasks))
+values.update({report.macro_name("machine", k): str(v).replace("_", "\\_")
+               for k, v in machine.items()})
+atomic_write_text(Path("paper/macros.tex"), report.macros_tex(values))
+report_sections.insert(0, ("Machine", "\n".join(f"- {k}: {v}" for k, v in machine.items())))
+atomic_write_text(Path("paper/README.md"), report.markdown_report(report_sections,
+                                                                   report_figures))
+print(f"{len(values)} macros, {len(report_sections)} sections, {len(report_figures)} figures")

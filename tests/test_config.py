@@ -43,6 +43,14 @@ def test_shipped_profiles_are_valid(profile):
         ("model.heads", 5, ["model.width=64", "model.heads=5"]),
         ("distill.student_width", 30, ["distill.student_width=30", "model.heads=4"]),
         ("distill.student_width", 32, ["weight_copy", "distill.student_width"]),
+        ("angles.seeds", [7], ["angles.seeds", "[7]", "[0, 1, 2]"]),
+        ("ablations.tasks", ["scan"], ["ablations.tasks", "'scan'", "['mnist']"]),
+        ("ablations.init", "zeros", ["ablations.init", "'zeros'", "weight_copy"]),
+        ("ablations.strategies", ["sideways"], ["ablations.strategies", "'sideways'"]),
+        ("ablations.depths", [0, 13], ["ablations.depths", "[0, 13]", "1..12"]),
+        ("ablations.widths", [30], ["ablations.widths", "[30]", "model.heads=4"]),
+        ("ablations.widths", [128], ["ablations.widths", "[128]", "8..64"]),
+        ("ablations.seeds", [1, 1], ["ablations.seeds", "[1, 1]"]),
     ],
 )
 def test_bad_value_names_parameter_value_and_allowed(path, value, expected):
@@ -70,3 +78,22 @@ def test_narrow_student_with_random_init_is_valid():
     raw = with_change("distill.student_width", 32)
     raw["distill"]["inits"] = ["random"]
     assert parse_params(raw).student_width == 32
+
+
+def test_ablation_depths_are_checked_against_each_tasks_own_teacher():
+    raw = with_change("tasks", ["mnist", "scan"])
+    raw["ablations"]["tasks"] = ["scan"]
+    raw["ablations"]["depths"] = [3, 9]  # scan's teacher has 6 blocks (overrides)
+    with pytest.raises(ConfigError, match=r"ablations.depths: \[9\].*'scan'.*1..6"):
+        parse_params(raw)
+
+
+def test_width_ablation_needs_random_init_and_fixed_projections():
+    raw = with_change("ablations.init", "weight_copy")
+    with pytest.raises(ConfigError, match="ablations.init='weight_copy'"):
+        parse_params(raw)
+    raw = with_change("ablations.strategies", ["forward", "in_order_random"])
+    with pytest.raises(ConfigError, match="'in_order_random' is not allowed with ablations.widths"):
+        parse_params(raw)
+    raw["ablations"]["widths"] = []
+    parse_params(raw)

@@ -18,7 +18,8 @@ from layerkd.config import CLASSIFICATION_TASKS, GENERATION_TASKS, TASKS
 ROOT = Path(__file__).resolve().parents[1]
 # Outputs of the committed default run: left out so the copy starts from scratch.
 GENERATED = ("dvc.lock", "data/", "models/", "results/", "metrics/", "paper/tables/",
-             "paper/figures/", "notebooks/executed/")
+             "paper/figures/", "paper/macros.tex", "paper/README.md", "paper/main.pdf",
+             "notebooks/executed/")
 
 
 def copy_repository(dest: Path) -> None:
@@ -140,13 +141,39 @@ def test_comparison_and_statistics_tables(smoke_repo):
 def test_figures_and_executed_notebooks_exist(smoke_repo):
     png = b"\x89PNG\r\n\x1a\n"
     assert (smoke_repo / "paper" / "figures" / "strategies.png").read_bytes()[:8] == png
-    notebooks = ["01_data", "04_aggregate"]
+    notebooks = ["01_data", "04_aggregate", "05_angles"]
     for task in smoke_tasks():
         figure = smoke_repo / "paper" / "figures" / f"strategies_{task}.png"
         assert figure.read_bytes()[:8] == png
         notebooks += [f"02_teacher_{task}", f"03_distill_{task}"]
     for nb in notebooks:
         assert (smoke_repo / "notebooks" / "executed" / f"{nb}.ipynb").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_angles_ablations_and_paper_outputs(smoke_repo):
+    paper, params = smoke_repo / "paper", yaml.safe_load((smoke_repo / "params.yaml").read_text())
+    for task in smoke_tasks():
+        report = json.loads((smoke_repo / "results" / "angles" / f"{task}.json").read_text())
+        stacks = {"encoder", "decoder"} if task in GENERATION_TASKS else {"encoder"}
+        assert {k for k in report["runs"][0] if k in ("encoder", "decoder")} == stacks
+        for stack in stacks:
+            assert (paper / "figures" / f"angles_heatmap_{task}_{stack}.png").exists()
+        assert (paper / "figures" / f"angles_hist_{task}.png").exists()
+    depth = (paper / "tables" / "depth.md").read_text()
+    for task in params["ablations"]["tasks"]:
+        for d in params["ablations"]["depths"]:
+            assert f"{task}: {d} blocks" in depth
+    width = (paper / "tables" / "width.md").read_text()
+    assert "mnist (width 8)" in width and "mnist (width 16)" in width
+    for name in ("depth.png", "init_gain.png"):
+        assert (paper / "figures" / name).exists()
+    macros = (paper / "macros.tex").read_text()
+    assert r"\newcommand{\MnistRandomForwardMean}" in macros
+    assert r"\newcommand{\MnistEncoderRandomForwardAcute}" in macros
+    report_md = (paper / "README.md").read_text()
+    assert "table1_classification" in report_md and "](figures/depth.png)" in report_md
+    assert (paper / "tables" / "reproducibility.md").exists()
 
 
 @pytest.mark.slow

@@ -186,3 +186,50 @@ def comparison_table(ours: pd.DataFrame, paper_csv: str | Path) -> pd.DataFrame:
     cols = ["source", "task", "init", "gain forward", "mean gain of matching",
             "spread between strategies", "matching strategies above none", "best", "worst"]
     return out[cols].round(2)
+
+
+def collect_ablations(results_root: str | Path = "results") -> pd.DataFrame:
+    """One row per finished ablation run (results/<task>/ablations/<variant>/...)."""
+    paths = sorted(Path(results_root).glob("*/ablations/*/*/seed*/metrics.json"))
+    if not paths:
+        raise FileNotFoundError(f"no ablation runs under {results_root}: run the ablate stages")
+    rows = []
+    for p in paths:
+        rows.append(json.loads(p.read_text()))
+    return _with_score(pd.DataFrame(rows))
+
+
+def cell(values) -> str:
+    v = pd.Series(values, dtype=float)
+    return f"{v.mean():.1f} ± {v.std():.1f}" if len(v) > 1 else f"{v.mean():.1f}"
+
+
+def width_table(ablation: pd.DataFrame, students: pd.DataFrame, init: str,
+                teacher_width: int) -> pd.DataFrame:
+    """Narrow students (with projections) beside same-width students of the main runs
+    (same init, strategies and seeds): mean ± std per strategy (rows) and task x width."""
+    narrow = ablation[ablation["variant"].str.startswith("width")]
+    same = students[(students["init"] == init)
+                    & students["strategy"].isin(narrow["strategy"].unique())
+                    & students["seed"].isin(narrow["seed"].unique())
+                    & students["task"].isin(narrow["task"].unique())]
+    df = pd.concat([same.assign(width=teacher_width),
+                    narrow.assign(width=narrow["student_width"])], ignore_index=True)
+    df["column"] = [f"{t} (width {w})" for t, w in zip(df["task"], df["width"])]
+    table = df.groupby(["strategy", "column"])["score"].apply(cell).unstack("column")
+    table = table.loc[[s for s in STRATEGIES if s in table.index]]
+    table.index = [LABELS[s] for s in table.index]
+    table.index.name = "strategy"
+    table.columns.name = None
+    return table
+
+
+def depth_table(ablation: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± std per task x depth (rows) and strategy (columns)."""
+    df = ablation[ablation["variant"].str.startswith("depth")]
+    table = df.groupby(["task", "student_depth", "strategy"])["score"].apply(cell).unstack()
+    table = table[[s for s in STRATEGIES if s in table.columns]]
+    table.columns = [LABELS[s] for s in table.columns]
+    table.index = [f"{t}: {d} blocks" for t, d in table.index]
+    table.index.name = "student"
+    return table

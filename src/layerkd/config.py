@@ -130,6 +130,28 @@ class DistillParams(OptimParams):
     )
 
 
+class AnglesParams(_Strict):
+    """The angle analysis (stage `angles`): teacher layers seen from the student."""
+
+    seeds: list[int] = Field([0], min_length=1,
+                             description="seeds of the trained runs measured (subset of distill.seeds)")
+    max_examples: int = Field(1000, ge=1, description="test examples measured (the first n)")
+    bins: int = Field(60, ge=5, description="histogram bins over cosine -1..1")
+
+
+class AblationParams(_Strict):
+    """Depth and width ablations (stage `ablate@<task>`), each variant trained
+    with `distill`'s other settings."""
+
+    tasks: list[str] = Field([], description="tasks ablated (each must be in `tasks`); [] = none")
+    init: str = Field("random", description="student initialisation of every variant")
+    strategies: list[str] = Field(["none", "forward", "reverse", "all_to_one", "random"],
+                                  min_length=1)
+    seeds: list[int] = Field([0, 1, 2], min_length=1)
+    depths: list[int] = Field([1, 2, 3, 4, 6, 9], description="student depths (<= teacher's)")
+    widths: list[int] = Field([32], description="student widths (< teacher's, with projections)")
+
+
 class RuntimeParams(_Strict):
     device: str = Field("auto", description="auto picks CUDA when present")
     threads: Optional[int] = Field(None, ge=1, description="torch CPU threads; null = all cores")
@@ -150,6 +172,8 @@ class Params(_Strict):
     teacher: TeacherParams
     distill: DistillParams
     runtime: RuntimeParams = RuntimeParams()
+    angles: AnglesParams = AnglesParams()
+    ablations: AblationParams = AblationParams()
     overrides: dict[str, TaskOverrides] = Field({}, description="task -> per-task changes")
 
     def for_task(self, task: str) -> "Params":
@@ -157,6 +181,8 @@ class Params(_Strict):
         if task not in TASKS:
             raise ConfigError(f"task: {task!r} is not allowed; allowed values: {list(TASKS)}")
         raw = self.model_dump()
+        # ablation depths were checked against each task's own teacher above
+        raw["ablations"]["tasks"] = [t for t in raw["ablations"]["tasks"] if t == task]
         for section, changes in raw.pop("overrides").get(task, {}).items():
             raw[section] = {**raw[section], **changes}
         return parse_params(raw)
@@ -174,6 +200,7 @@ class Params(_Strict):
         _check_members("distill.strategies", self.distill.strategies, STRATEGIES)
         _check_members("distill.inits", self.distill.inits, INITS)
         _check_members("runtime.device", [self.runtime.device], DEVICES)
+        self._check_analysis()
         d, m = self.distill, self.model
         if not 1 <= d.student_depth <= m.teacher_depth:
             raise ValueError(
@@ -200,6 +227,39 @@ class Params(_Strict):
         if len(set(d.seeds)) != len(d.seeds):
             raise ValueError(f"distill.seeds={d.seeds} has duplicates")
         return self
+
+    def _check_analysis(self) -> None:
+        missing = [s for s in self.angles.seeds if s not in self.distill.seeds]
+        if missing:
+            raise ValueError(f"angles.seeds: {missing} not allowed; allowed values: "
+                             f"{self.distill.seeds} (distill.seeds: only trained runs are measured)")
+        a = self.ablations
+        _check_members("ablations.tasks", a.tasks, tuple(self.tasks))
+        if not a.tasks:  # nothing is ablated: the other settings are unused
+            return
+        _check_members("ablations.init", [a.init], INITS)
+        _check_members("ablations.strategies", a.strategies, STRATEGIES)
+        if len(set(a.seeds)) != len(a.seeds):
+            raise ValueError(f"ablations.seeds={a.seeds} has duplicates")
+        for task in a.tasks:
+            raw = self.overrides.get(task)
+            depth = (raw.model if raw else {}).get("teacher_depth", self.model.teacher_depth)
+            bad = [d for d in a.depths if not 1 <= d <= depth]
+            if bad:
+                raise ValueError(f"ablations.depths: {bad} not allowed for task {task!r}; "
+                                 f"allowed values: 1..{depth} (its teacher depth)")
+        bad = [w for w in a.widths if w % self.model.heads or not 8 <= w <= self.model.width]
+        if bad:
+            raise ValueError(f"ablations.widths: {bad} not allowed; allowed values: multiples "
+                             f"of model.heads={self.model.heads} in 8..{self.model.width}")
+        if a.widths and a.init != "random":
+            raise ValueError(f"ablations.init={a.init!r} is not allowed with ablations.widths "
+                             f"(weight copy needs the teacher's width); use random or widths: []")
+        if a.widths and "in_order_random" in a.strategies:
+            raise ValueError("ablations.strategies: 'in_order_random' is not allowed with "
+                             "ablations.widths (its projections change from epoch to epoch); "
+                             "allowed values: " + str([s for s in STRATEGIES
+                                                       if s != "in_order_random"]))
 
     @property
     def student_width(self) -> int:

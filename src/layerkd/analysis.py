@@ -1,0 +1,90 @@
+"""The angle stage: teacher layers seen from each student, before and after training.
+
+For every initialisation, measured seed and strategy, the student's hidden
+states on the first ``angles.max_examples`` test examples are compared with
+the teacher's (``angles.angle_summary``, ``angles.mean_distances``), once at
+initialisation (the same for every strategy) and once with the trained
+weights of the distillation stage. Students narrower than the teacher are
+measured in the teacher's space through their projection maps. Everything
+lands in one JSON-able dict per task, plotted by the aggregate stage.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .angles import angle_summary, mean_distances, stack_states, to_teacher_space
+from .config import Params
+from .experiment import build_distiller, load_teacher
+from .stages import student_dirs, teacher_paths
+from .tasks import Task
+from .train import set_seed
+
+
+def initial_distiller(task: Task, params: Params, teacher, init: str, seed: int):
+    """A run's student and projections exactly as its training starts; returns
+    (distiller, {stack: projections})."""
+    if task.kind != "generate":
+        distiller = build_distiller(task, params, teacher, init, "none", seed)
+        return distiller, {"encoder": distiller.projections}
+    from .seq2seq import Seq2SeqDistiller, initialise_seq2seq
+
+    set_seed(seed)
+    student = initialise_seq2seq(
+        task.encoder(params.distill.student_depth, params.student_width, params), init, teacher)
+    distiller = Seq2SeqDistiller(student, [], [], teacher_width=params.model.width)
+    return distiller, {"encoder": distiller.enc_projections, "decoder": distiller.dec_projections}
+
+
+def _nan_to_none(a: torch.Tensor) -> list:
+    return [[[None if np.isnan(v) else round(float(v), 5) for v in row] for row in block]
+            for block in a.tolist()]
+
+
+def measure(student_states: dict, teacher_states: dict, projections: dict, bins: int) -> dict:
+    """Per stack: angle summary (histogram, heatmaps, acute fraction) and distances."""
+    out = {}
+    edges = np.linspace(-1, 1, bins + 1)
+    for stack, (t_states, mask) in teacher_states.items():
+        s_states = to_teacher_space(student_states[stack][0], projections[stack])
+        summary = angle_summary(t_states[1:], s_states[1:], mask)
+        counts, _ = np.histogram(summary.token_mean.numpy(), bins=edges)
+        out[stack] = {
+            "acute_fraction": summary.acute_fraction,
+            "mean_cos": float(summary.token_mean.mean()),
+            "hist": counts.tolist(),
+            "heatmap": _nan_to_none(summary.heatmap),
+            "distances": mean_distances(s_states, t_states, mask).tolist(),
+        }
+    return out
+
+
+def angle_report(task: Task, params: Params, progress: bool = True) -> dict:
+    """Every init x measured seed x (initial + each strategy) of one task."""
+    a, d = params.angles, params.distill
+    teacher = load_teacher(task, params, teacher_paths(task.name)[1])
+    split = task.splits["test"].subset(a.max_examples)
+    teacher_states = stack_states(teacher, split)
+    report = {"task": task.name, "bins": a.bins, "n_examples": len(split),
+              "student_width": params.student_width, "teacher_width": params.model.width,
+              "teacher_distances": {stack: mean_distances(h, h, m).tolist()
+                                    for stack, (h, m) in teacher_states.items()},
+              "runs": []}
+    todo = [(init, seed, strategy) for init in d.inits for seed in a.seeds
+            for strategy in ["initial", *d.strategies]]
+    for init, seed, strategy in tqdm(todo, desc=f"angles {task.name}", disable=not progress,
+                                     mininterval=10):
+        distiller, projections = initial_distiller(task, params, teacher, init, seed)
+        if strategy != "initial":
+            ckpt = student_dirs(task.name, init)[1] / f"{strategy}_seed{seed}.pt"
+            if not ckpt.exists():
+                raise FileNotFoundError(f"{ckpt} missing: run the distillation stage first "
+                                        f"(dvc repro distill@{task.name})")
+            state = torch.load(ckpt, weights_only=True, map_location=task.device)
+            distiller.load_state_dict(state["state_dict"])
+        states = stack_states(distiller.student, split)
+        report["runs"].append({"init": init, "seed": seed, "strategy": strategy,
+                               **measure(states, teacher_states, projections, a.bins)})
+    return report

@@ -1,0 +1,112 @@
+"""The ablation variants and the angle stage on a tiny task."""
+
+import json
+
+import pytest
+import torch
+
+from layerkd.ablation import train_variant, variants
+from layerkd.analysis import angle_report, initial_distiller
+from layerkd.config import parse_params
+from layerkd.experiment import build_distiller
+from layerkd.io import atomic_torch_save
+from test_batched import TINY, tiny_setup
+
+
+def test_variants_change_one_setting_each():
+    raw = json.loads(json.dumps(TINY)) | {"tasks": ["mnist"]}
+    raw["ablations"] = {"tasks": ["mnist"], "depths": [1, 3], "widths": [8], "seeds": [4],
+                        "strategies": ["none", "forward"]}
+    params = parse_params(raw)
+    v = variants(params)
+    assert list(v) == ["depth1", "depth3", "width8"]
+    assert [p.distill.student_depth for p in v.values()] == [1, 3, params.distill.student_depth]
+    assert [p.student_width for p in v.values()] == [16, 16, 8]
+    for p in v.values():
+        assert p.distill.strategies == ["none", "forward"]
+        assert p.distill.seeds == [4] and p.distill.inits == ["random"]
+        assert p.distill.epochs == params.distill.epochs  # everything else is distill's
+
+
+def test_narrow_variant_saves_trained_projections(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    params, task, teacher, cache = tiny_setup(masked=True, student_width=8, inits=["random"],
+                                              strategies=["forward"])
+    rows = train_variant(task, params, teacher, "width8", cache)
+    assert [(r["variant"], r["student_width"], r["strategy"]) for r in rows] == \
+        [("width8", 8, "forward")] * 2
+    state = torch.load(tmp_path / "models/ablations/tiny/width8/forward_seed0.pt")["state_dict"]
+    start = build_distiller(task, params, teacher, "random", "forward", 0).state_dict()
+    assert state["projections.2.weight"].shape == (16, 8)
+    assert not torch.equal(state["projections.2.weight"], start["projections.2.weight"])
+    saved = json.loads((tmp_path / "results/tiny/ablations/width8/forward/seed1/metrics.json")
+                       .read_text())
+    assert (saved["variant"], saved["student_width"], saved["seed"]) == ("width8", 8, 1)
+
+
+@pytest.mark.parametrize("width", [16, 8])
+def test_angle_report_before_and_after_training(tmp_path, monkeypatch, width):
+    monkeypatch.chdir(tmp_path)
+    params, task, teacher, _ = tiny_setup(masked=True, student_width=width, inits=["random"],
+                                          strategies=["none", "forward"], seeds=[0])
+    atomic_torch_save({"state_dict": teacher.state_dict(), "config_hash": "x"},
+                      tmp_path / "models/tiny/teacher.pt")
+    import layerkd.analysis as analysis
+
+    monkeypatch.setattr(analysis, "load_teacher", lambda *a: teacher)
+    trained = {}
+    for strategy in ["none", "forward"]:  # stand-ins for trained runs: perturbed weights
+        d, _ = initial_distiller(task, params, teacher, "random", 0)
+        with torch.no_grad():
+            for p in d.parameters():
+                p.add_(0.1 * torch.randn_like(p))
+        trained[strategy] = d
+        atomic_torch_save({"state_dict": d.state_dict()},
+                          tmp_path / f"models/tiny/students/random/{strategy}_seed0.pt")
+    report = analysis.angle_report(task, params, progress=False)
+    assert [r["strategy"] for r in report["runs"]] == ["initial", "none", "forward"]
+    runs = {r["strategy"]: r["encoder"] for r in report["runs"]}
+    n_teacher, n_student = 3, params.distill.student_depth
+    for r in runs.values():
+        assert 0 <= r["acute_fraction"] <= 1
+        assert sum(r["hist"]) == 16 * 1 + int(task.splits["test"].mask.sum())  # [CLS] + tokens
+        assert len(r["heatmap"]) == n_student and len(r["heatmap"][0]) == n_teacher
+        assert len(r["distances"]) == n_student + 1 and len(r["distances"][0]) == n_teacher + 1
+    assert runs["none"]["mean_cos"] != runs["initial"]["mean_cos"]  # trained weights loaded
+    assert report["teacher_distances"]["encoder"][1][1] == 0
+
+
+def test_angle_report_names_the_missing_checkpoint(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    params, task, teacher, _ = tiny_setup(inits=["random"], strategies=["forward"], seeds=[0])
+    import layerkd.analysis as analysis
+
+    monkeypatch.setattr(analysis, "load_teacher", lambda *a: teacher)
+    with pytest.raises(FileNotFoundError, match="forward_seed0.pt missing.*distill@tiny"):
+        angle_report(task, params, progress=False)
+
+
+def fake_runs(**columns):
+    import pandas as pd
+
+    from layerkd.aggregate import _with_score
+
+    return _with_score(pd.DataFrame(columns))
+
+
+def test_depth_and_width_tables_from_runs():
+    from layerkd.aggregate import depth_table, width_table
+
+    ablation = fake_runs(task="mnist", strategy=["none", "forward"] * 4,
+                         seed=[0, 0, 1, 1] * 2,
+                         variant=["depth1"] * 4 + ["width32"] * 4,
+                         student_depth=[1] * 4 + [6] * 4, student_width=[64] * 4 + [32] * 4,
+                         test_acc=[50.0, 60.0, 52.0, 62.0, 70.0, 80.0, 72.0, 84.0])
+    main = fake_runs(task="mnist", init=["random"] * 4 + ["weight_copy"] * 2,
+                     strategy=["none", "forward"] * 3, seed=[0, 0, 1, 1, 0, 0],
+                     test_acc=[75.0, 85.0, 77.0, 87.0, 99.0, 99.0])
+    depth = depth_table(ablation)
+    assert depth.loc["mnist: 1 blocks", "forward"] == "61.0 ± 1.4"
+    width = width_table(ablation, main, "random", 64)
+    assert width.loc["forward", "mnist (width 32)"] == "82.0 ± 2.8"
+    assert width.loc["forward", "mnist (width 64)"] == "86.0 ± 1.4"  # weight copy left out

@@ -1,0 +1,65 @@
+"""The paper's generated numbers: macro names, macro files, and a text with no typed numbers."""
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from layerkd.report import fmt, macro_name, macros_tex, result_macros
+
+PAPER = Path(__file__).resolve().parents[1] / "paper"
+
+
+def test_macro_names_are_letters_only():
+    assert macro_name("mnist1d", "random", "forward", "mean") == "MnistOneDRandomForwardMean"
+    assert macro_name("mnist", "weight_copy", "all_to_one", "std") == "MnistWeightCopyAllToOneStd"
+    assert macro_name("numbers_ro", "teacher lead") == "NumbersRoTeacherLead"
+    with pytest.raises(ValueError):
+        macro_name("_", "")
+
+
+def test_fmt_and_tex():
+    assert fmt(95.8123) == "95.8" and fmt(5000) == "5{,}000" and fmt(float("nan")) == "n/a"
+    assert macros_tex({"A": "1.0"}).splitlines()[-1] == r"\newcommand{\A}{1.0}"
+
+
+def test_result_macros_from_a_small_table():
+    teachers = pd.DataFrame({"task": ["mnist"], "score": [90.0]})
+    summary = pd.DataFrame({"task": "mnist", "init": "random",
+                            "strategy": ["none", "forward", "reverse"],
+                            "mean": [70.0, 75.5, 74.0], "std": [1.0, 2.0, 0.5], "n": 3})
+    vs_none = pd.DataFrame({"task": "mnist", "init": "random", "strategy": ["forward", "reverse"],
+                            "p": [0.01, 0.2]})
+    equiv = pd.DataFrame({"task": ["mnist"], "init": ["random"], "p_tost": [0.5]})
+    m = result_macros(teachers, summary, vs_none, equiv, None, margin=1.0)
+    assert m["MnistTeacher"] == "90.0" and m["MnistTeacherLead"] == "20.0"
+    assert m["MnistRandomForwardMean"] == "75.5" and m["MnistRandomSpread"] == "1.5"
+    assert m["MnistRandomWorstGain"] == "4.0" and m["MnistRandomBestGain"] == "5.5"
+    assert m["MnistRandomSignificant"] == "1" and m["MnistRandomEquivalent"] == "0"
+
+
+def body_of_paper() -> str:
+    tex = (PAPER / "main.tex").read_text()
+    body = tex.split(r"\begin{document}", 1)[1]
+    return "\n".join(line.split("%", 1)[0] if not line.lstrip().startswith("%") else ""
+                     for line in body.replace(r"\%", "PERCENT").splitlines())
+
+
+def test_paper_text_types_no_number_by_hand():
+    body = body_of_paper()
+    body = re.sub(r"\\(ref|label|inputtable|resultfigure|includegraphics)(\[[^]]*\])?\{[^}]*\}",
+                  "", body)
+    body = re.sub(r"[Ll]ayer 0", "", body)  # the embedding layer's index, a definition
+    typed = re.findall(r"(?<![A-Za-z\\])\d+(?:[.,]\d+)?", body)
+    assert typed == [], f"numbers typed in paper/main.tex: {typed}"
+
+
+def test_every_macro_the_paper_uses_is_generated():
+    macros_file = PAPER / "macros.tex"
+    if not macros_file.exists():
+        pytest.skip("paper/macros.tex not generated yet (dvc repro)")
+    defined = set(re.findall(r"\\newcommand\{\\([A-Za-z]+)\}", macros_file.read_text()))
+    defined |= set(re.findall(r"\\newcommand\{\\([A-Za-z]+)\}", (PAPER / "main.tex").read_text()))
+    used = set(re.findall(r"\\([A-Z][A-Za-z]+)", body_of_paper()))
+    assert sorted(used - defined) == []
