@@ -91,20 +91,31 @@ def to_markdown(table: pd.DataFrame) -> str:
     return table.to_markdown() + "\n"
 
 
+def latex_escape(text) -> str:
+    out = str(text)
+    for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"),
+                 ("_", r"\_"), ("±", r"$\pm$")):
+        out = out.replace(a, b)
+    return out
+
+
 def to_latex(table: pd.DataFrame, caption: str, label: str) -> str:
-    esc = lambda s: str(s).replace("_", r"\_").replace("±", r"$\pm$")  # noqa: E731
+    """A booktabs table; shrunk to the line width when wider. The caption is LaTeX already."""
     cols = "l" + "c" * len(table.columns)
+    first = table.index.name or "Model"
     lines = [r"\begin{table}[t]", r"\centering", rf"\caption{{{caption}}}", rf"\label{{{label}}}",
+             r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%",
              rf"\begin{{tabular}}{{{cols}}}", r"\toprule",
-             " & ".join(["Model"] + [esc(c) for c in table.columns]) + r" \\", r"\midrule"]
+             " & ".join([latex_escape(first)] + [latex_escape(c) for c in table.columns]) + r" \\",
+             r"\midrule"]
     previous_block = None
     for name, row in table.iterrows():
-        block = name.split(":")[0]
+        block = str(name).split(":")[0]
         if previous_block is not None and block != previous_block:
             lines.append(r"\midrule")
         previous_block = block
-        lines.append(" & ".join([esc(name)] + [esc(v) for v in row]) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+        lines.append(" & ".join([latex_escape(name)] + [latex_escape(v) for v in row]) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}}", r"\end{table}"]
     return "\n".join(lines) + "\n"
 
 

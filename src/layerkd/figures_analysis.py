@@ -58,7 +58,7 @@ def angle_table(reports: dict[str, dict]) -> pd.DataFrame:
              "acute %": 100 * r[stack]["acute_fraction"], "mean cos": r[stack]["mean_cos"]}
             for task, rep in reports.items() for r in rep["runs"] for stack in stacks(rep)]
     df = pd.DataFrame(rows).groupby(["task", "stack", "init", "run"], sort=False).mean()
-    return df.round(3).reset_index()
+    return df.round({"acute %": 1, "mean cos": 3}).reset_index()
 
 
 def angle_histograms(report: dict, path) -> None:
