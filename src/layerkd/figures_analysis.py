@@ -148,11 +148,13 @@ def depth_figure(ablation: pd.DataFrame, path) -> None:
     fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 3.6), squeeze=False)
     for ax, task in zip(axes[0], tasks):
         part = df[df["task"] == task].assign(strategy=lambda x: x["strategy"].map(LABELS))
-        sns.lineplot(part, x="student_depth", y="score", hue="strategy", ax=ax, marker="o",
-                     errorbar=t_interval, err_style="bars", err_kws={"capsize": 3})
+        order = [LABELS[s] for s in STRATEGIES if LABELS[s] in set(part["strategy"])]
+        # depths as categories, strategies dodged so that the intervals stay readable
+        sns.pointplot(part, x="student_depth", y="score", hue="strategy", hue_order=order,
+                      ax=ax, errorbar=t_interval, dodge=0.5, capsize=0.08, err_kws={"lw": 1},
+                      markersize=4)
         ax.set(title=task, xlabel="student depth (blocks)",
-               ylabel="test BLEU" if part["metric"].iloc[0] == "BLEU" else "test accuracy (%)",
-               xticks=sorted(part["student_depth"].unique()))
+               ylabel="test BLEU" if part["metric"].iloc[0] == "BLEU" else "test accuracy (%)")
         ax.legend(fontsize=7)
     _save(fig, path)
 
