@@ -31,8 +31,11 @@ def config_hash(obj) -> str:
 
 
 def teacher_config(params: Params, task: str) -> dict:
-    return {"task": task, "data": params.data.model_dump(), "model": params.model.model_dump(),
-            "teacher": params.teacher.model_dump()}
+    """What a teacher checkpoint depends on: its own task's data settings (not
+    the other tasks'), the model and the teacher's training."""
+    data = params.data.model_dump()
+    return {"task": task, "data": {"seed": data["seed"], task: data[task]},
+            "model": params.model.model_dump(), "teacher": params.teacher.model_dump()}
 
 
 def train_teacher(task: Task, params: Params, out_dir: Path, ckpt_path: Path,
