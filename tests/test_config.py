@@ -84,8 +84,17 @@ def test_ablation_depths_are_checked_against_each_tasks_own_teacher():
     raw = with_change("tasks", ["mnist", "scan"])
     raw["ablations"]["tasks"] = ["scan"]
     raw["ablations"]["depths"] = [3, 9]  # scan's teacher has 6 blocks (overrides)
-    with pytest.raises(ConfigError, match=r"ablations.depths: \[9\].*'scan'.*1..6"):
+    with pytest.raises(ConfigError, match=r"ablations.depths: \[9\].*1..6"):
         parse_params(raw)
+    raw["ablations"]["depths"] = [9]
+    raw["ablations"]["tasks"] = ["mnist", "scan"]
+    with pytest.raises(ConfigError, match=r"none of \[9\] fits task 'scan'.*1..6"):
+        parse_params(raw)
+    # each task runs the depths up to its own teacher's
+    raw["ablations"]["depths"] = [3, 9]
+    params = parse_params(raw)
+    assert params.for_task("mnist").ablations.depths == [3, 9]
+    assert params.for_task("scan").ablations.depths == [3]
 
 
 def test_width_ablation_needs_random_init_and_fixed_projections():

@@ -183,6 +183,8 @@ class Params(_Strict):
         raw = self.model_dump()
         # ablation depths were checked against each task's own teacher above
         raw["ablations"]["tasks"] = [t for t in raw["ablations"]["tasks"] if t == task]
+        raw["ablations"]["depths"] = [d for d in raw["ablations"]["depths"]
+                                      if d <= self._teacher_depth(task)]
         for section, changes in raw.pop("overrides").get(task, {}).items():
             raw[section] = {**raw[section], **changes}
         return parse_params(raw)
@@ -191,6 +193,7 @@ class Params(_Strict):
     def _cross_checks(self):
         _check_members("tasks", self.tasks, TASKS)
         _check_members("overrides", list(self.overrides), TASKS)
+        self._check_analysis()  # before the per-task checks, which see filtered depths
         for task in self.overrides:
             try:
                 self.for_task(task)
@@ -200,7 +203,6 @@ class Params(_Strict):
         _check_members("distill.strategies", self.distill.strategies, STRATEGIES)
         _check_members("distill.inits", self.distill.inits, INITS)
         _check_members("runtime.device", [self.runtime.device], DEVICES)
-        self._check_analysis()
         d, m = self.distill, self.model
         if not 1 <= d.student_depth <= m.teacher_depth:
             raise ValueError(
@@ -241,13 +243,17 @@ class Params(_Strict):
         _check_members("ablations.strategies", a.strategies, STRATEGIES)
         if len(set(a.seeds)) != len(a.seeds):
             raise ValueError(f"ablations.seeds={a.seeds} has duplicates")
+        # Each task runs the depths up to its own teacher's (a 6-block generation
+        # teacher skips 9); a depth no ablated task can run is an error.
+        deepest = max(self._teacher_depth(t) for t in a.tasks)
+        bad = [d for d in a.depths if not 1 <= d <= deepest]
+        if bad:
+            raise ValueError(f"ablations.depths: {bad} not allowed; allowed values: 1..{deepest} "
+                             f"(the deepest teacher among ablations.tasks)")
         for task in a.tasks:
-            raw = self.overrides.get(task)
-            depth = (raw.model if raw else {}).get("teacher_depth", self.model.teacher_depth)
-            bad = [d for d in a.depths if not 1 <= d <= depth]
-            if bad:
-                raise ValueError(f"ablations.depths: {bad} not allowed for task {task!r}; "
-                                 f"allowed values: 1..{depth} (its teacher depth)")
+            if a.depths and not any(d <= self._teacher_depth(task) for d in a.depths):
+                raise ValueError(f"ablations.depths: none of {a.depths} fits task {task!r}; "
+                                 f"allowed values: 1..{self._teacher_depth(task)}")
         bad = [w for w in a.widths if w % self.model.heads or not 8 <= w <= self.model.width]
         if bad:
             raise ValueError(f"ablations.widths: {bad} not allowed; allowed values: multiples "
@@ -260,6 +266,10 @@ class Params(_Strict):
                              "ablations.widths (its projections change from epoch to epoch); "
                              "allowed values: " + str([s for s in STRATEGIES
                                                        if s != "in_order_random"]))
+
+    def _teacher_depth(self, task: str) -> int:
+        raw = self.overrides.get(task)
+        return (raw.model if raw else {}).get("teacher_depth", self.model.teacher_depth)
 
     @property
     def student_width(self) -> int:

@@ -154,4 +154,18 @@ def param_macros(params) -> dict[str, str]:
             "AblationDepths": ", ".join(str(x) for x in a.depths),
             "AblationWidths": ", ".join(str(x) for x in a.widths) or "none",
             "AngleSeeds": fmt(len(params.angles.seeds)),
-            "AngleExamples": fmt(params.angles.max_examples)}
+            "AngleExamples": fmt(params.angles.max_examples),
+            **task_param_macros(params)}
+
+
+def task_param_macros(params) -> dict[str, str]:
+    """Each task's own settings (after its overrides), e.g. ``\\NumbersRoTeacherDepth``."""
+    m = {}
+    for task in params.tasks:
+        p = params.for_task(task)
+        m[macro_name(task, "teacher depth")] = fmt(p.model.teacher_depth)
+        m[macro_name(task, "student depth")] = fmt(p.distill.student_depth)
+        m[macro_name(task, "transfer size")] = fmt(p.distill.transfer_size)
+        m[macro_name(task, "teacher epochs")] = fmt(p.teacher.epochs)
+        m[macro_name(task, "student epochs")] = fmt(p.distill.epochs)
+    return m
