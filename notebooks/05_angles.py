@@ -34,6 +34,6 @@ for task_name in all_params.tasks:
 rows = [{"task": t, "init": r["init"], "strategy": r["strategy"], "seed": r["seed"],
          "stack": stack, "acute_fraction": v["acute_fraction"], "mean_cos": v["mean_cos"]}
         for t, report in reports.items()
-        for r in report["runs"] for stack, v in r.items() if isinstance(v, dict)]
+        for r in report["runs"] for stack, v in r.items() if stack in report["stacks"]]
 pd.DataFrame(rows).groupby(["task", "stack", "init", "strategy"], sort=False)[
     ["acute_fraction", "mean_cos"]].mean().round(3)

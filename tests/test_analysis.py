@@ -65,6 +65,7 @@ def test_angle_report_before_and_after_training(tmp_path, monkeypatch, width):
                           tmp_path / f"models/tiny/students/random/{strategy}_seed0.pt")
     report = analysis.angle_report(task, params, progress=False)
     assert [r["strategy"] for r in report["runs"]] == ["initial", "none", "forward"]
+    assert report["stacks"] == ["encoder"]
     runs = {r["strategy"]: r["encoder"] for r in report["runs"]}
     n_teacher, n_student = 3, params.distill.student_depth
     for r in runs.values():

@@ -156,7 +156,8 @@ def test_angles_ablations_and_paper_outputs(smoke_repo):
     for task in smoke_tasks():
         report = json.loads((smoke_repo / "results" / "angles" / f"{task}.json").read_text())
         stacks = {"encoder", "decoder"} if task in GENERATION_TASKS else {"encoder"}
-        assert {k for k in report["runs"][0] if k in ("encoder", "decoder")} == stacks
+        assert set(report["stacks"]) == stacks
+        assert all(stack in run for run in report["runs"] for stack in stacks)
         for stack in stacks:
             assert (paper / "figures" / f"angles_heatmap_{task}_{stack}.png").exists()
         assert (paper / "figures" / f"angles_hist_{task}.png").exists()

@@ -64,6 +64,11 @@ def summarise(students: pd.DataFrame, metric: str = "score") -> pd.DataFrame:
     return out.sort_values(["task", "order"]).drop(columns="order").reset_index(drop=True)
 
 
+def format_cell(mean: float, std: float, n: int) -> str:
+    """'mean ± std' over seeds (the mean alone for a single seed)."""
+    return f"{mean:.1f} ± {std:.1f}" if n > 1 else f"{mean:.1f}"
+
+
 def results_table(teachers: pd.DataFrame, students: pd.DataFrame,
                   tasks: list[str] | None = None) -> pd.DataFrame:
     """Teacher row, then one row per init x strategy; one column per task (in ``tasks`` order)."""
@@ -71,8 +76,7 @@ def results_table(teachers: pd.DataFrame, students: pd.DataFrame,
         students = students[students["task"].isin(tasks)]
         teachers = teachers[teachers["task"].isin(tasks)]
     s = summarise(students)
-    s["cell"] = [f"{m:.1f} ± {sd:.1f}" if n > 1 else f"{m:.1f}"
-                 for m, sd, n in zip(s["mean"], s["std"].fillna(0), s["n"])]
+    s["cell"] = [format_cell(m, sd, n) for m, sd, n in zip(s["mean"], s["std"], s["n"])]
     table = s.pivot_table(index=["init", "strategy"], columns="task", values="cell",
                           aggfunc="first", sort=False)
     order = sorted(table.index, key=lambda k: (INITS.index(k[0]), STRATEGIES.index(k[1])))
@@ -204,15 +208,12 @@ def collect_ablations(results_root: str | Path = "results") -> pd.DataFrame:
     paths = sorted(Path(results_root).glob("*/ablations/*/*/seed*/metrics.json"))
     if not paths:
         raise FileNotFoundError(f"no ablation runs under {results_root}: run the ablate stages")
-    rows = []
-    for p in paths:
-        rows.append(json.loads(p.read_text()))
-    return _with_score(pd.DataFrame(rows))
+    return _with_score(pd.DataFrame([json.loads(p.read_text()) for p in paths]))
 
 
 def cell(values) -> str:
     v = pd.Series(values, dtype=float)
-    return f"{v.mean():.1f} ± {v.std():.1f}" if len(v) > 1 else f"{v.mean():.1f}"
+    return format_cell(v.mean(), v.std(), len(v))
 
 
 def width_table(ablation: pd.DataFrame, students: pd.DataFrame, init: str,

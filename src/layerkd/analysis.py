@@ -67,7 +67,8 @@ def angle_report(task: Task, params: Params, progress: bool = True) -> dict:
     teacher = load_teacher(task, params, teacher_paths(task.name)[1])
     split = task.splits["test"].subset(a.max_examples)
     teacher_states = stack_states(teacher, split)
-    report = {"task": task.name, "bins": a.bins, "n_examples": len(split),
+    report = {"task": task.name, "stacks": list(teacher_states), "bins": a.bins,
+              "n_examples": len(split),
               "student_width": params.student_width, "teacher_width": params.model.width,
               "teacher_distances": {stack: mean_distances(h, h, m).tolist()
                                     for stack, (h, m) in teacher_states.items()},

@@ -34,7 +34,7 @@ def _save(fig, path) -> None:
 
 
 def stacks(report: dict) -> list[str]:
-    return [k for k, v in report["runs"][0].items() if isinstance(v, dict)]
+    return report["stacks"]
 
 
 def _runs(report: dict, init: str) -> list[str]:

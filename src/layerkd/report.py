@@ -57,7 +57,8 @@ def result_macros(teachers: pd.DataFrame, summary: pd.DataFrame, vs_none: pd.Dat
     for r in summary.itertuples():
         m[macro_name(r.task, r.init, r.strategy, "mean")] = fmt(r.mean)
         m[macro_name(r.task, r.init, r.strategy, "std")] = fmt(r.std)
-        m[macro_name(r.task, "seeds")] = fmt(int(r.n))
+    for task, n in summary.groupby("task")["n"].min().items():
+        m[macro_name(task, "seeds")] = fmt(int(n))  # runs per cell (the fewest, if uneven)
     lead = summary[(summary["init"] == "random") & (summary["strategy"] == "none")]
     for r in lead.itertuples():
         t = float(teachers.set_index("task").loc[r.task, "score"])
