@@ -164,18 +164,17 @@ if a.widths:
 # for distillation to help.
 
 # %%
-calibration = {}
-for task_name in params.tasks:
-    t = float(teachers.set_index("task").loc[task_name, "score"])
-    none = summary.query("task == @task_name and init == 'random' and strategy == 'none'")
-    if len(none):
-        calibration[task_name] = {"teacher": t, "none_random": float(none["mean"].iloc[0]),
-                                  "teacher_lead": t - float(none["mean"].iloc[0])}
+calibration = agg.calibration_table(teachers, summary, min_lead=5)
+write_table("calibration", calibration,
+            "Calibration: the teacher against the random-init none student at the "
+            "default student depth (test accuracy \\% or BLEU, mean $\\pm$ std over seeds); "
+            "the rule asks for a lead of at least 5 points.")
 atomic_write_json(Path("metrics/summary.json"), {
-    "calibration": calibration,
+    "calibration": {t: {"teacher": r["teacher"], "teacher_lead": r["teacher lead"],
+                        "none_random": r["none (random init)"]}
+                    for t, r in calibration.iterrows()},
     "students": {f"{r.task}/{r.init}/{r.strategy}": {"mean": r.mean, "std": r.std, "n": r.n}
                  for r in summary.itertuples()}})
-calibration
 
 # %% [markdown]
 # ## Reproducibility, the paper's numbers, the Markdown report
