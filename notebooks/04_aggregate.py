@@ -171,7 +171,7 @@ write_table("calibration", calibration,
             "the rule asks for a lead of at least 5 points.")
 atomic_write_json(Path("metrics/summary.json"), {
     "calibration": {t: {"teacher": r["teacher"], "teacher_lead": r["teacher lead"],
-                        "none_random": r["none (random init)"]}
+                        "none_random": round(r["teacher"] - r["teacher lead"], 1)}
                     for t, r in calibration.iterrows()},
     "students": {f"{r.task}/{r.init}/{r.strategy}": {"mean": r.mean, "std": r.std, "n": r.n}
                  for r in summary.itertuples()}})
@@ -186,6 +186,8 @@ write_table("reproducibility", report.reproducibility_table(params, teachers, st
 machine = report.machine()
 values = report.result_macros(teachers, summary, vs_none, equiv, angle_table, margin)
 values.update(report.param_macros(params))
+kinds = {t: "classification" if t in CLASSIFICATION_TASKS else "generation" for t in params.tasks}
+values.update(report.overview_macros(summary, calibration, kinds))
 values.update(report.data_macros(params.tasks))
 values.update({report.macro_name("machine", k): str(v).replace("_", "\\_")
                for k, v in machine.items()})

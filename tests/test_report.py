@@ -63,3 +63,25 @@ def test_every_macro_the_paper_uses_is_generated():
     defined |= set(re.findall(r"\\newcommand\{\\([A-Za-z]+)\}", (PAPER / "main.tex").read_text()))
     used = set(re.findall(r"\\([A-Z][A-Za-z]+)", body_of_paper()))
     assert sorted(used - defined) == []
+
+
+def test_overview_macros_count_cells_above_none():
+    from layerkd.report import overview_macros
+
+    summary = pd.DataFrame({
+        "task": ["a"] * 4 + ["b"] * 3 + ["g"] * 2,
+        "init": "random",
+        "strategy": ["none", "forward", "reverse", "in_order_random",
+                     "none", "forward", "reverse", "none", "forward"],
+        "mean": [70.0, 75.0, 69.0, 99.0, 50.0, 52.0, 54.0, 30.0, 10.0]})
+    calibration = pd.DataFrame({"teacher lead": [20.0, 3.0, 40.0]}, index=["a", "b", "g"])
+    kinds = {"a": "classification", "b": "classification", "g": "generation"}
+    m = overview_macros(summary, calibration, kinds)
+    assert m["NumTasks"] == "3" and m["NumClassificationTasks"] == "2"
+    assert m["MinTeacherLead"] == "3.0" and m["MinTeacherLeadTask"] == "b"
+    assert m["CalibratedTasks"] == "2"
+    # in-order random is left out: a has 1 of 2 above none, b 2 of 2
+    assert m["ClassificationRandomAboveNone"] == "3" and m["ClassificationRandomCells"] == "4"
+    assert m["ClassificationRandomMeanGain"] == "2.5"    # mean of (72 - 70, 53 - 50)
+    assert m["ClassificationRandomMeanSpread"] == "4.0"  # mean of (6, 2)
+    assert m["GenerationRandomAboveNone"] == "0" and m["GenerationRandomMeanGain"] == "-20.0"

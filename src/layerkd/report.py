@@ -80,6 +80,45 @@ def result_macros(teachers: pd.DataFrame, summary: pd.DataFrame, vs_none: pd.Dat
     return m
 
 
+def overview_macros(summary: pd.DataFrame, calibration: pd.DataFrame,
+                    kinds: dict[str, str]) -> dict[str, str]:
+    """Cross-task numbers: calibration range, and per kind x init how many
+    (task, matching strategy) cells beat ``none`` and the mean gain and spread.
+
+    kinds: task -> "classification" or "generation"; calibration: from
+    ``aggregate.calibration_table`` (index task, column "teacher lead").
+    """
+    m = {"NumTasks": fmt(len(kinds)),
+         "NumClassificationTasks": fmt(sum(k == "classification" for k in kinds.values())),
+         "NumGenerationTasks": fmt(sum(k == "generation" for k in kinds.values()))}
+    if len(calibration):
+        lead = calibration["teacher lead"].astype(float)
+        m.update(MinTeacherLead=fmt(lead.min()), MaxTeacherLead=fmt(lead.max()),
+                 MinTeacherLeadTask=str(lead.idxmin()).replace("_", "\\_"),
+                 CalibratedTasks=fmt(int((lead >= 5).sum())))
+    s = summary.assign(kind=summary["task"].map(kinds))
+    for (kind, init), part in s.groupby(["kind", "init"]):
+        above = cells = 0
+        gains, spreads = [], []
+        for _, t in part.groupby("task"):
+            mean = t.set_index("strategy")["mean"]
+            if "none" not in mean.index:
+                continue
+            matched = mean.drop(["none"] + [x for x in ("in_order_random",) if x in mean.index])
+            if matched.empty:
+                continue
+            above += int((matched > mean["none"]).sum())
+            cells += len(matched)
+            gains.append(matched.mean() - mean["none"])
+            spreads.append(matched.max() - matched.min())
+        if cells:
+            m[macro_name(kind, init, "above none")] = fmt(above)
+            m[macro_name(kind, init, "cells")] = fmt(cells)
+            m[macro_name(kind, init, "mean gain")] = fmt(float(np.mean(gains)))
+            m[macro_name(kind, init, "mean spread")] = fmt(float(np.mean(spreads)))
+    return m
+
+
 def machine() -> dict:
     import torch
 

@@ -1,0 +1,40 @@
+"""The committed outputs of the default run agree with its parameters.
+
+These read what `dvc repro` wrote and committed (metrics/summary.json), not a
+fresh run: they fail when params.yaml lists a task whose results were never
+committed, or when the committed default breaks the calibration rule (the
+teacher must lead the random-init `none` student by >= 5 points on average).
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from layerkd.config import load_params
+
+ROOT = Path(__file__).resolve().parents[1]
+SUMMARY = ROOT / "metrics" / "summary.json"
+
+
+@pytest.fixture(scope="module")
+def committed():
+    if not SUMMARY.exists():
+        pytest.skip("metrics/summary.json not generated yet (run dvc repro)")
+    return json.loads(SUMMARY.read_text()), load_params(ROOT / "params.yaml")
+
+
+def test_every_default_task_has_committed_results(committed):
+    summary, params = committed
+    assert set(summary["calibration"]) == set(params.tasks)
+    for task in params.tasks:
+        for init in params.distill.inits:
+            for strategy in params.distill.strategies:
+                cell = summary["students"][f"{task}/{init}/{strategy}"]
+                assert cell["n"] == len(params.distill.seeds), (task, init, strategy)
+
+
+def test_calibration_holds_for_every_default_task(committed):
+    summary, _ = committed
+    leads = {t: c["teacher_lead"] for t, c in summary["calibration"].items()}
+    assert all(lead >= 5 for lead in leads.values()), leads
