@@ -33,15 +33,18 @@ def test_narrow_variant_saves_trained_projections(tmp_path, monkeypatch):
     params, task, teacher, cache = tiny_setup(masked=True, student_width=8, inits=["random"],
                                               strategies=["forward"])
     rows = train_variant(task, params, teacher, "width8", cache)
-    assert [(r["variant"], r["student_width"], r["strategy"]) for r in rows] == \
-        [("width8", 8, "forward")] * 2
+    assert [(r["student_width"], r["student_depth"], r["strategy"]) for r in rows] == \
+        [(8, params.distill.student_depth, "forward")] * 2
     state = torch.load(tmp_path / "models/ablations/tiny/width8/forward_seed0.pt")["state_dict"]
     start = build_distiller(task, params, teacher, "random", "forward", 0).state_dict()
     assert state["projections.2.weight"].shape == (16, 8)
     assert not torch.equal(state["projections.2.weight"], start["projections.2.weight"])
     saved = json.loads((tmp_path / "results/tiny/ablations/width8/forward/seed1/metrics.json")
                        .read_text())
-    assert (saved["variant"], saved["student_width"], saved["seed"]) == ("width8", 8, 1)
+    assert (saved["student_width"], saved["seed"]) == (8, 1)
+    from layerkd.aggregate import collect_ablations  # the variant is the folder's name
+
+    assert collect_ablations("results")["variant"].tolist() == ["width8"] * 2
 
 
 @pytest.mark.parametrize("width", [16, 8])

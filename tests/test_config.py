@@ -44,7 +44,7 @@ def test_shipped_profiles_are_valid(profile):
         ("distill.student_width", 30, ["distill.student_width=30", "model.heads=4"]),
         ("distill.student_width", 32, ["weight_copy", "distill.student_width"]),
         ("angles.seeds", [7], ["angles.seeds", "[7]", "[0, 1, 2]"]),
-        ("ablations.tasks", ["scan"], ["ablations.tasks", "'scan'", "'numbers_ro'"]),
+        ("ablations.tasks", ["sst2"], ["ablations.tasks", "'sst2'", "'numbers_ro'"]),
         ("ablations.init", "zeros", ["ablations.init", "'zeros'", "weight_copy"]),
         ("ablations.strategies", ["sideways"], ["ablations.strategies", "'sideways'"]),
         ("ablations.depths", [0, 13], ["ablations.depths", "[0, 13]", "1..12"]),

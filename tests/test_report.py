@@ -79,7 +79,7 @@ def test_overview_macros_count_cells_above_none():
     m = overview_macros(summary, calibration, kinds)
     assert m["NumTasks"] == "3" and m["NumClassificationTasks"] == "2"
     assert m["MinTeacherLead"] == "3.0" and m["MinTeacherLeadTask"] == "b"
-    assert m["CalibratedTasks"] == "2"
+    assert m["CalibratedTasks"] == "2" and m["CalibrationMinLead"] == "5"
     # in-order random is left out: a has 1 of 2 above none, b 2 of 2
     assert m["ClassificationRandomAboveNone"] == "3" and m["ClassificationRandomCells"] == "4"
     assert m["ClassificationRandomMeanGain"] == "2.5"    # mean of (72 - 70, 53 - 50)

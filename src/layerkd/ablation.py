@@ -2,8 +2,9 @@
 
 Each variant is ``distill`` with ``student_depth`` (or ``student_width``)
 replaced and the strategies, seeds and initialisation of ``ablations``; it
-trains like the main runs (batched for classification) and writes
-results/<task>/ablations/<variant>/<strategy>/seed<k>/metrics.json.
+trains through the same ``stages.distill_all`` as the main runs and writes
+results/<task>/ablations/<variant>/<strategy>/seed<k>/metrics.json (the
+variant is the folder name; each run records its student depth and width).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .config import Params, parse_params
-from .experiment import TeacherCache, load_teacher
-from .io import atomic_write_json
+from .experiment import load_teacher
+from .stages import distill_all, teacher_cache, teacher_paths
 from .tasks import Task
 
 
@@ -39,52 +40,19 @@ def variant_dirs(task: str, variant: str) -> tuple[Path, Path]:
             Path(f"models/ablations/{task}/{variant}"))
 
 
-def train_variant(task: Task, params: Params, teacher, variant: str,
-                  cache: TeacherCache | None = None) -> list[dict]:
-    """Every strategy x seed of one variant (``params`` from ``variants``)."""
-    d = params.distill
-    init = d.inits[0]
-    results_dir, models_dir = variant_dirs(task.name, variant)
-    runs = [(s, seed) for s in d.strategies for seed in d.seeds]
-    if task.kind == "generate":
-        from tqdm import tqdm
-
-        from .generation import distill_generation, teacher_cache_generation
-
-        cache = cache or teacher_cache_generation(teacher, task, params)
-        rows = [distill_generation(task, params, teacher, cache, init, s, seed,
-                                   results_dir / s / f"seed{seed}",
-                                   models_dir / f"{s}_seed{seed}.pt", progress=False)
-                for s, seed in tqdm(runs, desc=f"{task.name}/{variant}", mininterval=10)]
-    else:
-        from .batched import Run, distill_runs
-
-        cache = cache or TeacherCache.compute(teacher,
-                                              task.splits["train"].subset(d.transfer_size))
-        rows = distill_runs(task, params, teacher, cache, init,
-                            [Run(s, seed, results_dir / s / f"seed{seed}",
-                                 models_dir / f"{s}_seed{seed}.pt") for s, seed in runs])
-    rows = [dict(row, variant=variant, student_depth=d.student_depth,
-                 student_width=params.student_width) for row in rows]
-    for row in rows:  # the variant's settings beside each run's metrics
-        atomic_write_json(results_dir / row["strategy"] / f"seed{row['seed']}" / "metrics.json",
-                          row)
-    return rows
+def train_variant(task: Task, params: Params, teacher, variant: str, cache) -> list[dict]:
+    """Every strategy x seed of one variant (``params`` from ``variants``); each
+    run's metrics.json records its student depth and width."""
+    return distill_all(task, params, teacher, cache, params.distill.inits[0],
+                       *variant_dirs(task.name, variant), desc=f"{task.name}/{variant}")
 
 
 def run_ablations(task: Task, params: Params) -> list[dict]:
-    """Every variant of one task; the teacher cache is computed once and shared."""
-    from .stages import teacher_paths
-
+    """Every variant of one task; the teacher cache is computed once and shared
+    (every variant keeps the task's transfer set)."""
     teacher = load_teacher(task, params, teacher_paths(task.name)[1])
-    if task.kind == "generate":
-        from .generation import teacher_cache_generation
-
-        cache = teacher_cache_generation(teacher, task, params)
-    else:
-        transfer = task.splits["train"].subset(params.distill.transfer_size)
-        cache = TeacherCache.compute(teacher, transfer)
+    cache = teacher_cache(task, params, teacher)
     rows = []
     for name, p in variants(params).items():
-        rows += train_variant(task, p, teacher, name, cache)
+        rows += [dict(row, variant=name) for row in train_variant(task, p, teacher, name, cache)]
     return rows

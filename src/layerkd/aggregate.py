@@ -208,7 +208,8 @@ def collect_ablations(results_root: str | Path = "results") -> pd.DataFrame:
     paths = sorted(Path(results_root).glob("*/ablations/*/*/seed*/metrics.json"))
     if not paths:
         raise FileNotFoundError(f"no ablation runs under {results_root}: run the ablate stages")
-    return _with_score(pd.DataFrame([json.loads(p.read_text()) for p in paths]))
+    rows = [dict(json.loads(p.read_text()), variant=p.parts[-4]) for p in paths]
+    return _with_score(pd.DataFrame(rows))
 
 
 def cell(values) -> str:

@@ -20,7 +20,6 @@ from .config import Params
 from .experiment import build_distiller, load_teacher
 from .stages import student_dirs, teacher_paths
 from .tasks import Task
-from .train import set_seed
 
 
 def initial_distiller(task: Task, params: Params, teacher, init: str, seed: int):
@@ -29,12 +28,9 @@ def initial_distiller(task: Task, params: Params, teacher, init: str, seed: int)
     if task.kind != "generate":
         distiller = build_distiller(task, params, teacher, init, "none", seed)
         return distiller, {"encoder": distiller.projections}
-    from .seq2seq import Seq2SeqDistiller, initialise_seq2seq
+    from .generation import build_seq2seq_distiller
 
-    set_seed(seed)
-    student = initialise_seq2seq(
-        task.encoder(params.distill.student_depth, params.student_width, params), init, teacher)
-    distiller = Seq2SeqDistiller(student, [], [], teacher_width=params.model.width)
+    distiller = build_seq2seq_distiller(task, params, teacher, init, "none", seed)
     return distiller, {"encoder": distiller.enc_projections, "decoder": distiller.dec_projections}
 
 

@@ -56,7 +56,7 @@ from tqdm import tqdm
 
 from .config import OptimParams, Params
 from .data import Split
-from .experiment import TeacherCache, build_distiller, distill, pairs_at, run_name
+from .experiment import TeacherCache, build_distiller, distill, pairs_at, run_fields, run_name
 from .io import atomic_torch_save, atomic_write_json
 from .losses import Distiller
 from .models import Encoder, count_parameters, token_mask
@@ -561,8 +561,8 @@ def distill_together(task: Task, params: Params, teacher: Encoder, cache: Teache
     wall = (time.perf_counter() - start) / n
     rows = []
     for i, r in enumerate(runs):
-        metrics = {"task": task.name, "init": init, "strategy": r.strategy, "seed": r.seed,
-                   "test_acc": test[i], "val_acc": best_val[i], "best_epoch": best_epoch[i],
+        metrics = {**run_fields(task, params, init, r.strategy, r.seed), "test_acc": test[i],
+                   "val_acc": best_val[i], "best_epoch": best_epoch[i],
                    "wall_s": wall, "n_params": n_params, "pairs": first_pairs[i]}
         if r.ckpt_path is not None:
             atomic_torch_save({"state_dict": group.state_dict(i), "metrics": metrics},

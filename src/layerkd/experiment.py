@@ -142,6 +142,13 @@ def run_name(task: Task, init: str, strategy: str, seed: int) -> str:
     return f"{task.name}/{init}/{strategy}/seed{seed}"
 
 
+def run_fields(task: Task, params: Params, init: str, strategy: str, seed: int) -> dict:
+    """What identifies a student run: the first fields of its metrics.json (the
+    student's shape too, so depth and width ablations need no extra bookkeeping)."""
+    return {"task": task.name, "init": init, "strategy": strategy, "seed": seed,
+            "student_depth": params.distill.student_depth, "student_width": params.student_width}
+
+
 def distill(task: Task, params: Params, teacher: Encoder, cache: TeacherCache, init: str,
             strategy: str, seed: int, out_dir: Path | None = None,
             ckpt_path: Path | None = None, progress: bool = True) -> dict:
@@ -166,7 +173,7 @@ def distill(task: Task, params: Params, teacher: Encoder, cache: TeacherCache, i
     live_dir = None if out_dir is None else out_dir / "live"
     result = fit(distiller, loss_fn, len(transfer), lambda: accuracy(student, task.splits["val"]),
                  d, seed, name, live_dir, on_epoch_start, progress)
-    metrics = {"task": task.name, "init": init, "strategy": strategy, "seed": seed,
+    metrics = {**run_fields(task, params, init, strategy, seed),
                "test_acc": accuracy(student, task.splits["test"]), "val_acc": result.best_val,
                "best_epoch": result.best_epoch, "wall_s": result.wall_s,
                "n_params": count_parameters(distiller), "pairs": pairs}

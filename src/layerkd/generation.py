@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .config import Params
+from .experiment import run_fields, run_name
 from .io import atomic_torch_save, atomic_write_json
 from .models import count_parameters
 from .seq2seq import (EncoderDecoder, Seq2SeqDistiller, Seq2SeqTeacherCache, ce_loss_fn,
@@ -52,38 +53,51 @@ def teacher_cache_generation(teacher: EncoderDecoder, task: Task,
     return Seq2SeqTeacherCache.compute(teacher, transfer.x, transfer.y)
 
 
+def seq2seq_pairs_at(params: Params, strategy: str, seed: int, epoch: int):
+    """(encoder pairs, decoder pairs) of a strategy at one epoch (only in-order
+    random draws anew each epoch)."""
+    d, m = params.distill, params.model
+    return seq2seq_pairs(strategy, (d.student_depth, d.student_depth),
+                         (m.teacher_depth, m.teacher_depth), seed=seed,
+                         epoch=epoch if strategy == "in_order_random" else 0,
+                         target=d.all_to_one_target)
+
+
+def build_seq2seq_distiller(task: Task, params: Params, teacher: EncoderDecoder, init: str,
+                            strategy: str, seed: int) -> Seq2SeqDistiller:
+    """A generation run's student and projections exactly as its training starts
+    (seeded, initialised, paired for epoch 0)."""
+    d = params.distill
+    set_seed(seed)
+    student = initialise_seq2seq(task.encoder(d.student_depth, params.student_width, params),
+                                 init, teacher)
+    return Seq2SeqDistiller(student, *seq2seq_pairs_at(params, strategy, seed, 0),
+                            teacher_width=params.model.width, a_ce=d.a_ce, a_kl=d.a_kl,
+                            a_hid=d.a_hid, temperature=d.temperature)
+
+
 def distill_generation(task: Task, params: Params, teacher: EncoderDecoder,
                        cache: Seq2SeqTeacherCache, init: str, strategy: str, seed: int,
                        out_dir: Path | None = None, ckpt_path: Path | None = None,
                        progress: bool = True) -> dict:
     """Train one encoder-decoder student; metrics to out_dir, weights to ckpt_path."""
-    d, m = params.distill, params.model
-    depths = (d.student_depth, d.student_depth), (m.teacher_depth, m.teacher_depth)
-
-    def pairs(epoch: int):
-        return seq2seq_pairs(strategy, *depths, seed=seed,
-                             epoch=epoch if strategy == "in_order_random" else 0,
-                             target=d.all_to_one_target)
-
-    set_seed(seed)
-    student = initialise_seq2seq(task.encoder(d.student_depth, params.student_width, params),
-                                 init, teacher)
-    distiller = Seq2SeqDistiller(student, *pairs(0), teacher_width=m.width, a_ce=d.a_ce,
-                                 a_kl=d.a_kl, a_hid=d.a_hid, temperature=d.temperature)
+    d = params.distill
+    distiller = build_seq2seq_distiller(task, params, teacher, init, strategy, seed)
+    student = distiller.student
     transfer = task.splits["train"].subset(d.transfer_size)
     enc_pairs0, dec_pairs0 = list(distiller.enc_pairs), list(distiller.dec_pairs)
 
     def on_epoch_start(epoch: int) -> None:
-        distiller.enc_pairs, distiller.dec_pairs = pairs(epoch)
+        distiller.enc_pairs, distiller.dec_pairs = seq2seq_pairs_at(params, strategy, seed, epoch)
 
-    name = f"{task.name}/{init}/{strategy}/seed{seed}"
+    name = run_name(task, init, strategy, seed)
     result = fit(distiller, distill_loss_fn(distiller, transfer, cache), len(transfer),
                  lambda: _scores(student, task, "val")["bleu"], d, seed, name,
                  None if out_dir is None else out_dir / "live", on_epoch_start, progress,
                  metric_name="bleu")
     test = _scores(student, task, "test")
-    metrics = {"task": task.name, "init": init, "strategy": strategy, "seed": seed,
-               "test_bleu": test["bleu"], "test_exact_match": test["exact_match"],
+    metrics = {**run_fields(task, params, init, strategy, seed), "test_bleu": test["bleu"],
+               "test_exact_match": test["exact_match"],
                "val_bleu": result.best_val, "best_epoch": result.best_epoch,
                "wall_s": result.wall_s, "n_params": count_parameters(distiller),
                "pairs": enc_pairs0, "dec_pairs": dec_pairs0}

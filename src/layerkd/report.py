@@ -81,7 +81,7 @@ def result_macros(teachers: pd.DataFrame, summary: pd.DataFrame, vs_none: pd.Dat
 
 
 def overview_macros(summary: pd.DataFrame, calibration: pd.DataFrame,
-                    kinds: dict[str, str]) -> dict[str, str]:
+                    kinds: dict[str, str], min_lead: float = 5.0) -> dict[str, str]:
     """Cross-task numbers: calibration range, and per kind x init how many
     (task, matching strategy) cells beat ``none`` and the mean gain and spread.
 
@@ -90,12 +90,13 @@ def overview_macros(summary: pd.DataFrame, calibration: pd.DataFrame,
     """
     m = {"NumTasks": fmt(len(kinds)),
          "NumClassificationTasks": fmt(sum(k == "classification" for k in kinds.values())),
-         "NumGenerationTasks": fmt(sum(k == "generation" for k in kinds.values()))}
+         "NumGenerationTasks": fmt(sum(k == "generation" for k in kinds.values())),
+         "CalibrationMinLead": f"{min_lead:g}"}
     if len(calibration):
         lead = calibration["teacher lead"].astype(float)
         m.update(MinTeacherLead=fmt(lead.min()), MaxTeacherLead=fmt(lead.max()),
                  MinTeacherLeadTask=str(lead.idxmin()).replace("_", "\\_"),
-                 CalibratedTasks=fmt(int((lead >= 5).sum())))
+                 CalibratedTasks=fmt(int((lead >= min_lead).sum())))
     s = summary.assign(kind=summary["task"].map(kinds))
     for (kind, init), part in s.groupby(["kind", "init"]):
         above = cells = 0
