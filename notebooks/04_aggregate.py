@@ -146,10 +146,11 @@ ablation = agg.collect_ablations("results")
 a = params.ablations
 ablation = ablation[ablation["task"].isin(a.tasks) & ablation["strategy"].isin(a.strategies)
                     & ablation["seed"].isin(a.seeds)]
-write_table("depth", agg.depth_table(ablation),
+depth = agg.depth_runs(ablation, students, a.init, a.tasks, a.strategies, a.seeds, a.depths)
+write_table("depth", agg.depth_table(depth),
             "Student depth against the same teacher: test score, mean $\\pm$ std over seeds.")
 path = figs / "depth.png"
-fa.depth_figure(ablation, path)
+fa.depth_figure(depth, path)
 add_figure(path, "Test score against student depth, one line per strategy, 95 % "
            "Student-t intervals.")
 if a.widths:

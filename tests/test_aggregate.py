@@ -27,3 +27,28 @@ def test_calibration_table_lead_and_verdict():
     assert table.loc["g", "metric"] == "BLEU" and table.loc["a", "metric"] == "acc %"
     assert table.loc["a", "none (random init)"] == "82.0 ± 2.0"
     assert table.loc["a", "seeds"] == 3
+
+
+def test_depth_runs_put_the_main_runs_back_at_the_default_depth():
+    from layerkd.aggregate import depth_runs, depth_table
+
+    def row(task, depth, strategy, seed, acc, init="random", variant=None):
+        r = {"task": task, "init": init, "strategy": strategy, "seed": seed,
+             "student_depth": depth, "student_width": 16, "test_acc": acc}
+        return r | ({"variant": variant} if variant else {})
+
+    ablation = _with_score(pd.DataFrame(
+        [row("a", 1, "none", s, 50.0 + s, variant="depth1") for s in (0, 1)]
+        + [row("a", 6, "none", 0, 1.0, variant="width8")]))
+    students = _with_score(pd.DataFrame(
+        [row("a", 2, "none", s, 60.0 + s) for s in (0, 1, 2)]       # seed 2 not ablated
+        + [row("a", 2, "none", 0, 0.0, init="weight_copy")]          # other init
+        + [row("a", 2, "forward", 0, 0.0)]                           # other strategy
+        + [row("b", 2, "none", 0, 0.0)]))                            # other task
+    runs = depth_runs(ablation, students, "random", ["a"], ["none"], [0, 1], [1, 2])
+    assert sorted(zip(runs["variant"], runs["score"])) == [
+        ("depth1", 50.0), ("depth1", 51.0), ("depth2", 60.0), ("depth2", 61.0)]
+    table = depth_table(runs)
+    assert table.loc["a: 2 blocks", "none"] == "60.5 ± 0.7"
+    assert depth_runs(ablation, students, "random", ["a"], ["none"], [0, 1], [1])[
+        "variant"].unique().tolist() == ["depth1"]  # default depth not asked for

@@ -15,10 +15,11 @@ from test_batched import TINY, tiny_setup
 
 def test_variants_change_one_setting_each():
     raw = json.loads(json.dumps(TINY)) | {"tasks": ["mnist"]}
-    raw["ablations"] = {"tasks": ["mnist"], "depths": [1, 3], "widths": [8], "seeds": [4],
+    raw["ablations"] = {"tasks": ["mnist"], "depths": [1, 2, 3], "widths": [8], "seeds": [4],
                         "strategies": ["none", "forward"]}
     params = parse_params(raw)
     v = variants(params)
+    assert params.distill.student_depth == 2  # the main runs: not trained again
     assert list(v) == ["depth1", "depth3", "width8"]
     assert [p.distill.student_depth for p in v.values()] == [1, 3, params.distill.student_depth]
     assert [p.student_width for p in v.values()] == [16, 16, 8]

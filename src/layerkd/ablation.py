@@ -19,13 +19,17 @@ from .tasks import Task
 
 def variants(params: Params) -> dict[str, Params]:
     """{"depth3": params with 3-block students, ..., "width32": ...}: the
-    ablation runs of one task (pass ``params.for_task(task)``)."""
+    ablation runs of one task (pass ``params.for_task(task)``). The task's
+    default depth is left out: its runs are the main runs of the distill stage
+    (``aggregate.depth_runs`` puts them back beside the variants)."""
     a = params.ablations
     base = params.model_dump()
     base["distill"] |= {"strategies": a.strategies, "seeds": a.seeds, "inits": [a.init]}
     base["angles"]["seeds"] = a.seeds[:1]  # angles are not measured on variants
     out = {}
     for depth in a.depths:
+        if depth == params.distill.student_depth:
+            continue  # the main runs (distill stage) are this variant: not trained twice
         raw = {**base, "distill": {**base["distill"], "student_depth": depth}}
         out[f"depth{depth}"] = parse_params(raw)
     for width in a.widths:

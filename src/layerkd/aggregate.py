@@ -237,6 +237,19 @@ def width_table(ablation: pd.DataFrame, students: pd.DataFrame, init: str,
     return table
 
 
+def depth_runs(ablation: pd.DataFrame, students: pd.DataFrame, init: str, tasks: list[str],
+               strategies: list[str], seeds: list[int], depths: list[int]) -> pd.DataFrame:
+    """The depth ablation's runs: its variants, plus the main runs at each task's
+    default depth (which ``ablation.variants`` does not train again) when that
+    depth is one of ``depths``."""
+    main = students[(students["init"] == init) & students["task"].isin(tasks)
+                    & students["strategy"].isin(strategies) & students["seed"].isin(seeds)
+                    & students["student_depth"].isin(depths)]
+    main = main.assign(variant=[f"depth{d}" for d in main["student_depth"]])
+    variants = ablation[ablation["variant"].str.startswith("depth")]
+    return pd.concat([variants, main], ignore_index=True)
+
+
 def depth_table(ablation: pd.DataFrame) -> pd.DataFrame:
     """Mean ± std per task x depth (rows) and strategy (columns)."""
     df = ablation[ablation["variant"].str.startswith("depth")]
