@@ -166,7 +166,7 @@ if a.widths:
 
 # %%
 min_lead = 5.0  # the calibration rule: teacher >= 5 points above the random-init none student
-calibration = agg.calibration_table(teachers, summary, min_lead)
+calibration = agg.calibration_table(teachers, summary, min_lead, params.tasks)
 write_table("calibration", calibration,
             "Calibration: the teacher against the random-init none student at the "
             "default student depth (test accuracy \\% or BLEU, mean $\\pm$ std over seeds); "

@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from layerkd.aggregate import _with_score, calibration_table, summarise
+from layerkd.aggregate import _with_score, calibration_table
+from layerkd.aggregate import summarise as summary
 
 
 def _runs():
@@ -18,7 +19,7 @@ def _runs():
 
 def test_calibration_table_lead_and_verdict():
     teachers, students = _runs()
-    table = calibration_table(teachers, summarise(students), min_lead=5)
+    table = calibration_table(teachers, summary(students), min_lead=5)
     assert list(table.index) == ["a", "g"]
     assert table.loc["a", "teacher lead"] == 8.0           # 90 - mean(80, 82, 84)
     assert table.loc["a", "lead at least 5"] == "yes"
@@ -27,6 +28,8 @@ def test_calibration_table_lead_and_verdict():
     assert table.loc["g", "metric"] == "BLEU" and table.loc["a", "metric"] == "acc %"
     assert table.loc["a", "none (random init)"] == "82.0 ± 2.0"
     assert table.loc["a", "seeds"] == 3
+    assert list(calibration_table(teachers, summary(students), tasks=["g", "a", "x"]).index) \
+        == ["g", "a"]
 
 
 def test_depth_runs_put_the_main_runs_back_at_the_default_depth():
