@@ -167,13 +167,13 @@ if a.widths:
 # %%
 min_lead = 5.0  # the calibration rule: teacher >= 5 points above the random-init none student
 calibration = agg.calibration_table(teachers, summary, min_lead, params.tasks)
-write_table("calibration", calibration,
+write_table("calibration", calibration.round(1),
             "Calibration: the teacher against the random-init none student at the "
             "default student depth (test accuracy \\% or BLEU, mean $\\pm$ std over seeds); "
             f"the rule asks for a lead of at least {min_lead:g} points.")
 atomic_write_json(Path("metrics/summary.json"), {
     "calibration": {t: {"teacher": r["teacher"], "teacher_lead": r["teacher lead"],
-                        "none_random": round(r["teacher"] - r["teacher lead"], 1)}
+                        "none_random": r["teacher"] - r["teacher lead"]}
                     for t, r in calibration.iterrows()},
     "students": {f"{r.task}/{r.init}/{r.strategy}": {"mean": r.mean, "std": r.std, "n": r.n}
                  for r in summary.itertuples()}})

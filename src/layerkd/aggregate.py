@@ -179,6 +179,7 @@ def shape_summary(summary: pd.DataFrame) -> pd.DataFrame:
                      "spread between strategies": matched.max() - matched.min(),
                      "matching strategies above none": f"{int((matched > m['none']).sum())}"
                                                       f"/{len(matched)}",
+                     "above none": int((matched > m["none"]).sum()), "compared": len(matched),
                      "best": LABELS[matched.idxmax()], "worst": LABELS[matched.idxmin()]})
     return pd.DataFrame(rows)
 
@@ -268,7 +269,8 @@ def calibration_table(teachers: pd.DataFrame, summary: pd.DataFrame,
     The lead is what leaves distillation room to help; the issue's calibration
     rule asks for at least ``min_lead`` points (accuracy or BLEU) averaged
     over seeds. Tasks without a finished random-init ``none`` cell are left out;
-    rows follow ``tasks`` (default: alphabetical).
+    rows follow ``tasks`` (default: alphabetical). Numbers are unrounded (the
+    verdict and everything derived from the table use the same values).
     """
     none = summary[(summary["init"] == "random") & (summary["strategy"] == "none")]
     score = teachers.set_index("task")["score"]
@@ -277,9 +279,9 @@ def calibration_table(teachers: pd.DataFrame, summary: pd.DataFrame,
     for r in none.itertuples():
         lead = float(score[r.task]) - r.mean
         rows.append({"task": r.task, "metric": "BLEU" if metric[r.task] == "BLEU" else "acc %",
-                     "teacher": round(float(score[r.task]), 1),
+                     "teacher": float(score[r.task]),
                      "none (random init)": format_cell(r.mean, r.std, r.n), "seeds": r.n,
-                     "teacher lead": round(lead, 1),
+                     "teacher lead": lead,
                      f"lead at least {min_lead:g}": "yes" if lead >= min_lead else "NO"})
     table = pd.DataFrame(rows).set_index("task")
     return table if tasks is None else table.loc[[t for t in tasks if t in table.index]]

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .aggregate import shape_summary
+
 DIGITS = "zero one two three four five six seven eight nine".split()
 
 
@@ -83,7 +85,8 @@ def result_macros(teachers: pd.DataFrame, summary: pd.DataFrame, vs_none: pd.Dat
 def overview_macros(summary: pd.DataFrame, calibration: pd.DataFrame,
                     kinds: dict[str, str], min_lead: float = 5.0) -> dict[str, str]:
     """Cross-task numbers: calibration range, and per kind x init how many
-    (task, matching strategy) cells beat ``none`` and the mean gain and spread.
+    (task, matching strategy) cells beat ``none`` and the mean gain and spread
+    (``aggregate.shape_summary``, the comparison table's figures, summed or averaged).
 
     kinds: task -> "classification" or "generation"; calibration: from
     ``aggregate.calibration_table`` (index task, column "teacher lead").
@@ -97,26 +100,13 @@ def overview_macros(summary: pd.DataFrame, calibration: pd.DataFrame,
         m.update(MinTeacherLead=fmt(lead.min()), MaxTeacherLead=fmt(lead.max()),
                  MinTeacherLeadTask=str(lead.idxmin()).replace("_", "\\_"),
                  CalibratedTasks=fmt(int((lead >= min_lead).sum())))
-    s = summary.assign(kind=summary["task"].map(kinds))
-    for (kind, init), part in s.groupby(["kind", "init"]):
-        above = cells = 0
-        gains, spreads = [], []
-        for _, t in part.groupby("task"):
-            mean = t.set_index("strategy")["mean"]
-            if "none" not in mean.index:
-                continue
-            matched = mean.drop(["none"] + [x for x in ("in_order_random",) if x in mean.index])
-            if matched.empty:
-                continue
-            above += int((matched > mean["none"]).sum())
-            cells += len(matched)
-            gains.append(matched.mean() - mean["none"])
-            spreads.append(matched.max() - matched.min())
-        if cells:
-            m[macro_name(kind, init, "above none")] = fmt(above)
-            m[macro_name(kind, init, "cells")] = fmt(cells)
-            m[macro_name(kind, init, "mean gain")] = fmt(float(np.mean(gains)))
-            m[macro_name(kind, init, "mean spread")] = fmt(float(np.mean(spreads)))
+    shape = shape_summary(summary)  # per task x init, matching strategies as the paper's
+    for (kind, init), part in shape.groupby([shape["task"].map(kinds), "init"]):
+        m[macro_name(kind, init, "above none")] = fmt(int(part["above none"].sum()))
+        m[macro_name(kind, init, "cells")] = fmt(int(part["compared"].sum()))
+        m[macro_name(kind, init, "mean gain")] = fmt(float(part["mean gain of matching"].mean()))
+        m[macro_name(kind, init, "mean spread")] = fmt(
+            float(part["spread between strategies"].mean()))
     return m
 
 
