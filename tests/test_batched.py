@@ -66,6 +66,8 @@ def assert_same_runs(alone_dir, together_dir, alone, together, params, task):
     for a, b in zip(alone, together):
         a, b = dict(a), dict(b)
         a.pop("wall_s"), b.pop("wall_s")
+        for key in ("hid_share_first", "hid_share_last"):  # loss means: rounding differs
+            assert a.pop(key) == pytest.approx(b.pop(key), rel=1e-5), key
         assert a == b
         name = f"{a['strategy']}_seed{a['seed']}.pt"
         sa = torch.load(alone_dir / name)["state_dict"]
@@ -106,6 +108,25 @@ def test_together_equals_alone_for_every_strategy(tmp_path, init):
             assert (r.out_dir / "live" / "plots" / "metrics" / "train" / f"{key}.tsv").exists()
         Distiller(build_distiller(task, params, teacher, init, r.strategy, r.seed).student,
                   []).load_state_dict(torch.load(r.ckpt_path)["state_dict"])
+
+
+@pytest.mark.parametrize("objective", [
+    {"hidden_distance": "ln_mse", "hidden_pair_reduce": "sum"},
+    {"hidden_distance": "sum_sq", "hidden_batch_divide": True},
+    {"hidden_distance": "unit_sq", "match_embeddings": False, "temperature": 2.0},
+])
+def test_together_equals_alone_for_every_objective(tmp_path, objective):
+    params, task, teacher, cache = tiny_setup(masked=True, inits=["random"], **objective)
+    strategies = ["forward", "all_to_one"]
+    alone = distill_runs(task, params, teacher, cache, "random",
+                         make_runs(tmp_path / "alone", strategies), group_size=1, progress=False)
+    together = distill_runs(task, params, teacher, cache, "random",
+                            make_runs(tmp_path / "together", strategies), progress=False)
+    assert_same_runs(tmp_path / "alone", tmp_path / "together", alone, together, params, task)
+    for row in together:  # every run records the objective that trained it
+        assert all(row["objective"][k.removeprefix("hidden_")] == v
+                   for k, v in objective.items() if k.startswith("hidden_"))
+        assert 0 < row["hid_share_first"] < 1 and 0 < row["hid_share_last"] < 1
 
 
 def test_narrow_students_train_their_projections_and_masks_are_respected(tmp_path):
@@ -189,6 +210,8 @@ def test_vmap_backend_agrees_with_grouped_matmuls():
                             backend="vmap")
     for a, b in zip(bmm, vmap):
         a.pop("wall_s"), b.pop("wall_s")
+        for key in ("hid_share_first", "hid_share_last"):  # loss means: rounding differs
+            assert a.pop(key) == pytest.approx(b.pop(key), rel=1e-5), key
         assert a == b
 
 

@@ -3,34 +3,75 @@ import torch
 import torch.nn.functional as F
 
 from conftest import tiny_encoder
-from layerkd.losses import Distiller, hidden_matching_loss, kl_teacher_student
+from layerkd.losses import Distiller, Objective, hidden_matching_loss, kl_teacher_student
 from layerkd.strategies import match_layers
 
 
-def brute_force_hidden(s_h, t_h, pairs, mask):
-    """Loop over pairs, samples and tokens: the definition, written plainly."""
+def _whole_tensor_norm(h):
+    """Zero mean, unit (biased) variance over every element of one layer's batch tensor."""
+    flat = [float(v) for v in h.flatten()]
+    mean = sum(flat) / len(flat)
+    var = sum((v - mean) ** 2 for v in flat) / len(flat)
+    return (h - mean) / (var + 1e-5) ** 0.5
+
+
+def brute_force_hidden(s_h, t_h, pairs, mask, distance="sum_sq", pair_reduce="mean",
+                       batch_divide=False):
+    """Loop over pairs, samples, tokens and features: the definitions, written plainly."""
     per_pair = []
     for s, t in pairs:
+        a, b_ = s_h[s], t_h[t]
+        if distance == "ln_mse":
+            a, b_ = _whole_tensor_norm(a), _whole_tensor_norm(b_)
         dists = []
-        for b in range(s_h[0].shape[0]):
-            for k in range(s_h[0].shape[1]):
-                if mask[b, k]:
-                    dists.append(float(((s_h[s][b, k] - t_h[t][b, k]) ** 2).sum()))
-        per_pair.append(sum(dists) / len(dists))
-    return sum(per_pair) / len(per_pair)
+        for b in range(a.shape[0]):
+            for k in range(a.shape[1]):
+                if not mask[b, k]:
+                    continue
+                u, v = a[b, k], b_[b, k]
+                if distance == "unit_sq":
+                    u, v = u / float((u ** 2).sum()) ** 0.5, v / float((v ** 2).sum()) ** 0.5
+                sq = [float(x - y) ** 2 for x, y in zip(u, v)]
+                dists.append(sum(sq) / (len(sq) if distance in ("mse", "ln_mse") else 1))
+        per_pair.append(sum(dists) / len(dists) / (a.shape[0] if batch_divide else 1))
+    return sum(per_pair) / (1 if pair_reduce == "sum" else len(per_pair))
 
 
-def test_hidden_loss_matches_brute_force_and_ignores_padding():
-    s_h = [torch.randn(3, 5, 4) for _ in range(3)]
-    t_h = [torch.randn(3, 5, 4) for _ in range(7)]
+@pytest.mark.parametrize("distance", ["sum_sq", "mse", "ln_mse", "unit_sq"])
+@pytest.mark.parametrize("pair_reduce", ["mean", "sum"])
+@pytest.mark.parametrize("batch_divide", [False, True])
+def test_hidden_loss_matches_brute_force_and_ignores_padding(distance, pair_reduce,
+                                                             batch_divide):
+    s_h = [torch.randn(3, 5, 4) * 3 for _ in range(3)]
+    t_h = [torch.randn(3, 5, 4) + 1 for _ in range(7)]
     mask = torch.rand(3, 5) > 0.3
     mask[:, 0] = True
     pairs = [(0, 0), (1, 6), (2, 3)]
-    got = hidden_matching_loss(s_h, t_h, pairs, mask)
-    assert got.item() == pytest.approx(brute_force_hidden(s_h, t_h, pairs, mask), rel=1e-5)
-    # changing a padded position changes nothing
-    s_h[1][~mask] = 1e3
-    assert hidden_matching_loss(s_h, t_h, pairs, mask).item() == pytest.approx(got.item(), rel=1e-5)
+    obj = Objective(distance=distance, pair_reduce=pair_reduce, batch_divide=batch_divide)
+    got = hidden_matching_loss(s_h, t_h, pairs, mask, objective=obj)
+    expected = brute_force_hidden(s_h, t_h, pairs, mask, distance, pair_reduce, batch_divide)
+    assert got.item() == pytest.approx(expected, rel=1e-4)
+    if distance != "ln_mse":  # ln_mse normalises over the whole tensor, padding included
+        s_h[1][~mask] = 1e3  # changing a padded position changes nothing
+        again = hidden_matching_loss(s_h, t_h, pairs, mask, objective=obj)
+        assert again.item() == pytest.approx(got.item(), rel=1e-5)
+
+
+def test_normalised_distances_do_not_grow_with_the_scale_of_hidden_states():
+    s_h, t_h = [torch.randn(2, 3, 8)], [torch.randn(2, 3, 8)]
+    for distance, grows in [("sum_sq", True), ("mse", True), ("ln_mse", False),
+                            ("unit_sq", False)]:
+        obj = Objective(distance=distance)
+        small = hidden_matching_loss(s_h, t_h, [(0, 0)], objective=obj)
+        large = hidden_matching_loss([10 * s_h[0]], [10 * t_h[0]], [(0, 0)], objective=obj)
+        assert (large.item() > 50 * small.item()) == grows, distance
+
+
+def test_mse_is_sum_sq_over_the_width():
+    s_h, t_h = [torch.randn(2, 3, 8)], [torch.randn(2, 3, 8)]
+    sum_sq = hidden_matching_loss(s_h, t_h, [(0, 0)], objective=Objective(distance="sum_sq"))
+    mse = hidden_matching_loss(s_h, t_h, [(0, 0)], objective=Objective(distance="mse"))
+    assert mse.item() == pytest.approx(sum_sq.item() / 8, rel=1e-6)
 
 
 def test_hidden_loss_zero_without_pairs():
@@ -54,7 +95,7 @@ def make_distiller(student_width=16, strategy="forward"):
 
 def test_total_loss_combines_weights():
     d, _ = make_distiller()
-    d.a_ce, d.a_kl, d.a_hid = 0.5, 2.0, 3.0
+    d.objective = Objective(a_ce=0.5, a_kl=2.0, a_hid=3.0)
     _, losses = d(torch.randn(4, 6, 5), torch.tensor([0, 1, 2, 0]))
     expected = 0.5 * losses["ce"] + 2.0 * losses["kl"] + 3.0 * losses["hid"]
     assert losses["total"].item() == pytest.approx(expected.item(), rel=1e-6)

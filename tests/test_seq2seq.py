@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from layerkd.data import Split
 from layerkd.initialisation import weight_copy_
-from layerkd.losses import Distiller
+from layerkd.losses import Distiller, Objective
 from layerkd.models import PAD_ID, Encoder
 from layerkd.seq2seq import (
     BOS_ID,
@@ -271,7 +271,8 @@ def make_distiller(student_width=16, strategy="forward", **kw):
     teacher = tiny_seq2seq(enc_depth=4, dec_depth=3)
     student = tiny_seq2seq(enc_depth=2, dec_depth=2, width=student_width)
     enc_pairs, dec_pairs = seq2seq_pairs(strategy, (2, 2), (4, 3))
-    return Seq2SeqDistiller(student, enc_pairs, dec_pairs, teacher=teacher, **kw), teacher
+    return Seq2SeqDistiller(student, enc_pairs, dec_pairs, teacher=teacher,
+                            objective=Objective(**kw)), teacher
 
 
 def test_seq2seq_pairs_apply_the_strategy_per_stack():
@@ -323,8 +324,10 @@ def test_cached_teacher_gives_same_losses_as_live_teacher():
             assert live[k].item() == pytest.approx(cached[k].item(), rel=1e-5), k
 
 
-def test_losses_match_brute_force():
-    d, teacher = make_distiller(student_width=8, temperature=2.0, a_ce=0.5, a_kl=2.0, a_hid=3.0)
+@pytest.mark.parametrize("pair_reduce", ["mean", "sum"])
+def test_losses_match_brute_force(pair_reduce):
+    d, teacher = make_distiller(student_width=8, temperature=2.0, a_ce=0.5, a_kl=2.0, a_hid=3.0,
+                                pair_reduce=pair_reduce)
     src, tgt = random_batch()
     _, losses = d(src, tgt)
     with torch.no_grad():
@@ -352,12 +355,12 @@ def test_losses_match_brute_force():
                      for b in range(ids.shape[0]) for k in range(ids.shape[1])
                      if ids[b, k] != PAD_ID]
             per_pair.append(sum(dists) / len(dists))
-        return sum(per_pair) / len(per_pair)
+        return sum(per_pair) / (1 if pair_reduce == "sum" else len(per_pair))
 
     with torch.no_grad():
         hid_enc = stack_loss(s_enc, t_enc, d.enc_pairs, src, d.enc_projections)
         hid_dec = stack_loss(s_dec, t_dec, d.dec_pairs, tgt_in, d.dec_projections)
-    hid = (hid_enc + hid_dec) / 2
+    hid = hid_enc + hid_dec if pair_reduce == "sum" else (hid_enc + hid_dec) / 2
     expected = {"ce": ce, "kl": kl, "hid_enc": hid_enc, "hid_dec": hid_dec, "hid": hid,
                 "total": 0.5 * ce + 2.0 * kl + 3.0 * hid}
     for k, v in expected.items():

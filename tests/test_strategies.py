@@ -43,12 +43,26 @@ def test_reverse_table(depth):
 
 
 @pytest.mark.parametrize("depth", sorted(FORWARD_12))
-def test_all_to_one_default_is_last_layer(depth):
-    assert match_layers("all_to_one", depth, 12) == [(0, 0)] + [(i, 12) for i in range(1, depth + 1)]
+def test_all_to_one_default_is_middle_layer_embeddings_included(depth):
+    # every official all-to-one script: --to 6 of 12, the embedding output matched to it too
+    assert match_layers("all_to_one", depth, 12) == [(i, 6) for i in range(0, depth + 1)]
+
+
+@pytest.mark.parametrize("n_teacher", range(1, 37))
+def test_all_to_one_default_target_is_the_middle_for_every_teacher_depth(n_teacher):
+    targets = {t for _, t in match_layers("all_to_one", 1, n_teacher)}
+    assert targets == {max(1, n_teacher // 2)}
 
 
 def test_all_to_one_target():
-    assert match_layers("all_to_one", 3, 12, target=5) == [(0, 0), (1, 5), (2, 5), (3, 5)]
+    assert match_layers("all_to_one", 3, 12, target=5) == [(0, 5), (1, 5), (2, 5), (3, 5)]
+
+
+@pytest.mark.parametrize("strategy", ["forward", "reverse", "random", "all_to_one",
+                                      "in_order_random"])
+def test_without_embeddings_only_blocks_are_matched(strategy):
+    with_emb = match_layers(strategy, 3, 12, seed=1)
+    assert match_layers(strategy, 3, 12, seed=1, embeddings=False) == with_emb[1:]
 
 
 @pytest.mark.parametrize("depth", sorted(FORWARD_12))

@@ -20,7 +20,7 @@ Each student keeps exactly the semantics of ``experiment.distill``:
   ``randperm`` as ``fit``),
 * its own layer pairs, held as index/weight tensors (``in_order_random``
   redrawn every epoch from seed and epoch),
-* loss = a_ce * CE + a_kl * KL + a_hid * hidden, as ``losses.Distiller``,
+* loss = ``Objective.total(ce, kl, hidden)``, as ``losses.Distiller``,
 * AdamW with the warm-up/cosine schedule: AdamW is elementwise, so one
   optimizer over the stacked tensors is N independent optimizers (a projection
   a student's pairs never use stays untouched, as alone),
@@ -58,7 +58,7 @@ from .config import OptimParams, Params
 from .data import Split
 from .experiment import TeacherCache, build_distiller, distill, pairs_at, run_fields, run_name
 from .io import atomic_torch_save, atomic_write_json
-from .losses import Distiller
+from .losses import Distiller, Objective, pair_distance, token_average
 from .models import Encoder, count_parameters, token_mask
 from .strategies import Pairs
 from .tasks import Task
@@ -207,8 +207,9 @@ class StudentStack:
             raise ValueError(f"students with buffers are not supported: {list(buffers)}")
         self.template = copy.deepcopy(first).to("meta")
         self.depth = first.student.depth
-        self.a_ce, self.a_kl, self.a_hid = first.a_ce, first.a_kl, first.a_hid
-        self.temperature = first.temperature
+        self.objective = first.objective
+        if any(d.objective != self.objective for d in distillers):
+            raise ValueError("students trained together need one objective")
         self.student = {k.removeprefix("student."): v for k, v in self.params.items()
                         if k.startswith("student.")}
         self.n_proj = len(first.projections)
@@ -296,14 +297,10 @@ class StudentStack:
                 h = stacked[rows, s]
                 if self.n_proj:
                     h = _linear(h, proj_w[rows, s], proj_b[rows, s])
-            sq = F.mse_loss(h, t_hid[j], reduction="none").sum(-1)  # (N, B, T + 1)
-            if valid is None:
-                per_pair = sq.mean((1, 2))
-            else:
-                v = valid.to(sq.dtype)
-                per_pair = (sq * v).sum((1, 2)) / v.sum((1, 2))
+            per_token = pair_distance(h, t_hid[j], self.objective.distance)  # (N, B, T + 1)
+            per_pair = token_average(per_token, valid, self.objective.batch_divide)
             total = total + per_pair * self.used[:, j]
-        return total / self.n_pairs
+        return self.objective.reduce_pairs(total, self.n_pairs)
 
     def losses(self, x: torch.Tensor, y: torch.Tensor, mask: torch.Tensor | None,
                t_logits: torch.Tensor, t_hid: torch.Tensor) -> torch.Tensor:
@@ -312,12 +309,12 @@ class StudentStack:
         n, b, c = logits.shape
         ce = F.cross_entropy(logits.reshape(n * b, c), y.reshape(n * b),
                              reduction="none").view(n, b).mean(1)
-        t = self.temperature
+        t = self.objective.temperature
         kl = F.kl_div(F.log_softmax(logits / t, -1), F.log_softmax(t_logits / t, -1),
                       log_target=True, reduction="none").sum(-1).mean(1) * t * t
         valid = None if mask is None else token_mask(mask.reshape(n * b, -1)).view(n, b, -1)
         hid = self.hidden_loss(hiddens, t_hid, valid)
-        total = self.a_ce * ce + self.a_kl * kl + self.a_hid * hid
+        total = self.objective.total(ce, kl, hid)
         return torch.stack([ce, kl, hid, total], 1)
 
     def batch_losses(self, idx: torch.Tensor, transfer: Split, cache: TeacherCache):
@@ -520,6 +517,8 @@ def distill_together(task: Task, params: Params, teacher: Encoder, cache: Teache
                  Live(str(r.out_dir / "live"), save_dvc_exp=False, dvcyaml=False, report=None)
                  for r in runs]
     best_val, best_epoch = [-1.0] * n, [-1] * n
+    objective = Objective.from_params(d)
+    shares: list[list[float]] = []  # per epoch, each run's weighted hidden share
     bar = tqdm(total=d.epochs * steps_per_epoch, desc=f"{task.name}/{init}: {n} students",
                disable=not progress, mininterval=10, leave=False)
     with group:
@@ -540,6 +539,9 @@ def distill_together(task: Task, params: Params, teacher: Encoder, cache: Teache
                     )
                 sums += losses.cpu().double()
                 bar.update()
+            hid, total = LOSS_KEYS.index("hid"), LOSS_KEYS.index("total")
+            shares.append([objective.hidden_share(sums[i, hid].item(), sums[i, total].item())
+                           for i in range(n)])
             val = group.accuracy(task.splits["val"])
             improved = [v > b for v, b in zip(val, best_val)]
             group.keep_best(improved)
@@ -563,7 +565,8 @@ def distill_together(task: Task, params: Params, teacher: Encoder, cache: Teache
     for i, r in enumerate(runs):
         metrics = {**run_fields(task, params, init, r.strategy, r.seed), "test_acc": test[i],
                    "val_acc": best_val[i], "best_epoch": best_epoch[i],
-                   "wall_s": wall, "n_params": n_params, "pairs": first_pairs[i]}
+                   "wall_s": wall, "n_params": n_params, "pairs": first_pairs[i],
+                   "hid_share_first": shares[0][i], "hid_share_last": shares[-1][i]}
         if r.ckpt_path is not None:
             atomic_torch_save({"state_dict": group.state_dict(i), "metrics": metrics},
                               r.ckpt_path)

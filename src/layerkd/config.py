@@ -19,6 +19,11 @@ GENERATION_TASKS = ("scan", "numbers_ro")
 TASKS = CLASSIFICATION_TASKS + GENERATION_TASKS
 INITS = ("random", "weight_copy")
 DEVICES = ("auto", "cpu", "cuda")
+NORMS = ("post", "pre")
+# How one matched (student, teacher) pair of hidden states is compared, per token
+# (losses.pair_distance): the official choices of each model family.
+HIDDEN_DISTANCES = ("sum_sq", "mse", "ln_mse", "unit_sq")
+PAIR_REDUCTIONS = ("mean", "sum")
 
 
 class ConfigError(ValueError):
@@ -86,6 +91,11 @@ class ModelParams(_Strict):
     heads: int = Field(4, ge=1, description="attention heads (must divide every width)")
     mlp_ratio: int = Field(2, ge=1, description="MLP hidden size / width")
     teacher_depth: int = Field(12, ge=1, description="teacher blocks (BERT-base: 12)")
+    norm: str = Field("post", description="LayerNorm placement of every block: post "
+                      "(BERT / BART: each returned hidden state is a LayerNorm output) or pre "
+                      "(T5 / Qwen3: the hidden states are the raw residual stream)")
+    beams: int = Field(1, ge=1, description="generation tasks: beam width of decoding "
+                       "(1 = greedy; the official scripts use 4-6)")
 
     @model_validator(mode="after")
     def _heads_divide_width(self):
@@ -120,7 +130,22 @@ class DistillParams(OptimParams):
     a_kl: float = Field(1.0, ge=0, description="weight of KL(teacher || student)")
     a_hid: float = Field(3.0, ge=0, description="weight of hidden-state matching")
     temperature: float = Field(1.0, gt=0, description="softmax temperature of the KL term")
-    all_to_one_target: Optional[int] = Field(None, description="teacher layer; null = last")
+    hidden_distance: str = Field(
+        "sum_sq", description="how a matched pair is compared per token: sum_sq (squared L2 "
+        "summed over the width; BERT classification), mse (divided by the width; BART), "
+        "ln_mse (each layer's whole batch tensor layer-normalised first; T5 "
+        "--normalize_hidden), unit_sq (unit vectors; the Qwen3 LLM code)")
+    hidden_pair_reduce: str = Field(
+        "mean", description="how the matched pairs (and encoder / decoder stacks) are "
+        "combined: mean (BERT classification) or sum (BART, T5)")
+    hidden_batch_divide: bool = Field(
+        False, description="divide the token average once more by the batch size, as the "
+        "official classification trainer's `.mean(dim=0).sum() / n_valid` does")
+    match_embeddings: bool = Field(
+        True, description="match the embedding output (layer 0); the LLM code does not")
+    all_to_one_target: Optional[int] = Field(
+        None, description="teacher layer of all_to_one; null = the middle, L_T // 2 "
+        "(every official script: --to 6 of 12)")
     batch_students: int = Field(
         0, ge=0,
         description="students trained together in one vectorised step (layerkd.batched): "
@@ -203,6 +228,11 @@ class Params(_Strict):
         _check_members("distill.strategies", self.distill.strategies, STRATEGIES)
         _check_members("distill.inits", self.distill.inits, INITS)
         _check_members("runtime.device", [self.runtime.device], DEVICES)
+        _check_members("model.norm", [self.model.norm], NORMS)
+        _check_members("distill.hidden_distance", [self.distill.hidden_distance],
+                       HIDDEN_DISTANCES)
+        _check_members("distill.hidden_pair_reduce", [self.distill.hidden_pair_reduce],
+                       PAIR_REDUCTIONS)
         d, m = self.distill, self.model
         if not 1 <= d.student_depth <= m.teacher_depth:
             raise ValueError(

@@ -18,9 +18,9 @@ from .config import Params
 from .data import Split
 from .initialisation import initialise
 from .io import atomic_torch_save, atomic_write_json
-from .losses import Distiller
+from .losses import Distiller, Objective
 from .models import Encoder, count_parameters
-from .strategies import match_layers
+from .strategies import match_layers, middle_layer
 from .tasks import Task
 from .train import accuracy, classification_loss, fit, set_seed
 
@@ -124,7 +124,7 @@ def pairs_at(params: Params, strategy: str, seed: int, epoch: int = 0) -> list:
     d = params.distill
     return match_layers(strategy, d.student_depth, params.model.teacher_depth, seed=seed,
                         epoch=epoch if strategy == "in_order_random" else 0,
-                        target=d.all_to_one_target)
+                        target=d.all_to_one_target, embeddings=d.match_embeddings)
 
 
 def build_distiller(task: Task, params: Params, teacher: Encoder, init: str, strategy: str,
@@ -135,7 +135,7 @@ def build_distiller(task: Task, params: Params, teacher: Encoder, init: str, str
     student = initialise(task.encoder(d.student_depth, params.student_width, params), init,
                          teacher)
     return Distiller(student, pairs_at(params, strategy, seed), teacher_width=m.width,
-                     a_ce=d.a_ce, a_kl=d.a_kl, a_hid=d.a_hid, temperature=d.temperature)
+                     objective=Objective.from_params(d))
 
 
 def run_name(task: Task, init: str, strategy: str, seed: int) -> str:
@@ -145,8 +145,19 @@ def run_name(task: Task, init: str, strategy: str, seed: int) -> str:
 def run_fields(task: Task, params: Params, init: str, strategy: str, seed: int) -> dict:
     """What identifies a student run: the first fields of its metrics.json (the
     student's shape too, so depth and width ablations need no extra bookkeeping)."""
+    d, m = params.distill, params.model
+    target = middle_layer(m.teacher_depth) if d.all_to_one_target is None else d.all_to_one_target
     return {"task": task.name, "init": init, "strategy": strategy, "seed": seed,
-            "student_depth": params.distill.student_depth, "student_width": params.student_width}
+            "student_depth": d.student_depth, "student_width": params.student_width,
+            "norm": m.norm, "all_to_one_target": target, **Objective.from_params(d).record()}
+
+
+def hidden_shares(objective: Objective, history: list[dict]) -> dict:
+    """The weighted hidden term's share of the training loss in the first and
+    the last epoch (from ``fit``'s history rows)."""
+    first, last = history[0], history[-1]
+    return {"hid_share_first": objective.hidden_share(first["train/hid"], first["train/total"]),
+            "hid_share_last": objective.hidden_share(last["train/hid"], last["train/total"])}
 
 
 def distill(task: Task, params: Params, teacher: Encoder, cache: TeacherCache, init: str,
@@ -176,7 +187,8 @@ def distill(task: Task, params: Params, teacher: Encoder, cache: TeacherCache, i
     metrics = {**run_fields(task, params, init, strategy, seed),
                "test_acc": accuracy(student, task.splits["test"]), "val_acc": result.best_val,
                "best_epoch": result.best_epoch, "wall_s": result.wall_s,
-               "n_params": count_parameters(distiller), "pairs": pairs}
+               "n_params": count_parameters(distiller), "pairs": pairs,
+               **hidden_shares(distiller.objective, result.history)}
     if ckpt_path is not None:
         atomic_torch_save({"state_dict": distiller.state_dict(), "metrics": metrics}, ckpt_path)
     if out_dir is not None:

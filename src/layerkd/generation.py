@@ -14,8 +14,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from .config import Params
-from .experiment import run_fields, run_name
+from .experiment import hidden_shares, run_fields, run_name
 from .io import atomic_torch_save, atomic_write_json
+from .losses import Objective
 from .models import count_parameters
 from .seq2seq import (EncoderDecoder, Seq2SeqDistiller, Seq2SeqTeacherCache, ce_loss_fn,
                       distill_loss_fn, evaluate_seq2seq, initialise_seq2seq, seq2seq_pairs)
@@ -60,7 +61,7 @@ def seq2seq_pairs_at(params: Params, strategy: str, seed: int, epoch: int):
     return seq2seq_pairs(strategy, (d.student_depth, d.student_depth),
                          (m.teacher_depth, m.teacher_depth), seed=seed,
                          epoch=epoch if strategy == "in_order_random" else 0,
-                         target=d.all_to_one_target)
+                         target=d.all_to_one_target, embeddings=d.match_embeddings)
 
 
 def build_seq2seq_distiller(task: Task, params: Params, teacher: EncoderDecoder, init: str,
@@ -72,8 +73,8 @@ def build_seq2seq_distiller(task: Task, params: Params, teacher: EncoderDecoder,
     student = initialise_seq2seq(task.encoder(d.student_depth, params.student_width, params),
                                  init, teacher)
     return Seq2SeqDistiller(student, *seq2seq_pairs_at(params, strategy, seed, 0),
-                            teacher_width=params.model.width, a_ce=d.a_ce, a_kl=d.a_kl,
-                            a_hid=d.a_hid, temperature=d.temperature)
+                            teacher_width=params.model.width,
+                            objective=Objective.from_params(d))
 
 
 def distill_generation(task: Task, params: Params, teacher: EncoderDecoder,
@@ -100,7 +101,8 @@ def distill_generation(task: Task, params: Params, teacher: EncoderDecoder,
                "test_exact_match": test["exact_match"],
                "val_bleu": result.best_val, "best_epoch": result.best_epoch,
                "wall_s": result.wall_s, "n_params": count_parameters(distiller),
-               "pairs": enc_pairs0, "dec_pairs": dec_pairs0}
+               "pairs": enc_pairs0, "dec_pairs": dec_pairs0,
+               **hidden_shares(distiller.objective, result.history)}
     if ckpt_path is not None:
         atomic_torch_save({"state_dict": distiller.state_dict(), "metrics": metrics}, ckpt_path)
     if out_dir is not None:

@@ -2,14 +2,22 @@
 
 loss = a_ce * CE(student, label) + a_kl * KL(teacher || student) + a_hid * hidden
 
-hidden: for each matched (student layer, teacher layer) pair, the squared L2
-distance between the two hidden states per valid token, averaged over tokens
-and then over pairs (as in the official code).
+``Objective`` is the one record of every setting of that formula; it is built
+once from ``distill`` (``Objective.from_params``), used by every engine (one
+student, the stacked students, the encoder-decoder) and written into every
+run's metrics.json.
+
+hidden: each matched (student layer, teacher layer) pair is compared per token
+(``pair_distance``; the official choice differs per model family, see
+``config.HIDDEN_DISTANCES``), averaged over the valid tokens (and divided once
+more by the batch size with ``batch_divide``, as the official classification
+trainer does), then the pairs are averaged or summed (``pair_reduce``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
@@ -17,6 +25,76 @@ from torch import nn
 
 from .models import Encoder, token_mask
 from .strategies import Pairs
+
+
+@dataclass(frozen=True)
+class Objective:
+    """Loss weights, temperature and how hidden states are matched."""
+
+    a_ce: float = 1.0
+    a_kl: float = 1.0
+    a_hid: float = 3.0
+    temperature: float = 1.0
+    distance: str = "sum_sq"
+    pair_reduce: str = "mean"
+    batch_divide: bool = False
+    match_embeddings: bool = True
+
+    @classmethod
+    def from_params(cls, d) -> "Objective":
+        """From a ``config.DistillParams``."""
+        return cls(d.a_ce, d.a_kl, d.a_hid, d.temperature, d.hidden_distance,
+                   d.hidden_pair_reduce, d.hidden_batch_divide, d.match_embeddings)
+
+    def total(self, ce, kl, hid):
+        """The one loss formula (tensors of any matching shape)."""
+        return self.a_ce * ce + self.a_kl * kl + self.a_hid * hid
+
+    def reduce_pairs(self, per_pair_sum, n_pairs):
+        """Sum of the pairs' losses -> the pair reduction (mean or sum)."""
+        return per_pair_sum if self.pair_reduce == "sum" else per_pair_sum / n_pairs
+
+    def hidden_share(self, hid: float, total: float) -> float:
+        """The weighted hidden term's share of the total loss (epoch means)."""
+        return float(self.a_hid * hid / total) if total else 0.0
+
+    def record(self) -> dict:
+        """What a run's metrics.json records of its objective."""
+        return {"objective": asdict(self)}
+
+
+def pair_distance(h_s: torch.Tensor, h_t: torch.Tensor, distance: str) -> torch.Tensor:
+    """Per-token distance of two hidden-state tensors (..., B, T, d) -> (..., B, T).
+
+    sum_sq  squared L2 summed over the width (official BERT classification)
+    mse     squared error averaged over the width (official BART generation)
+    ln_mse  each tensor's whole (B, T, d) block normalised to zero mean, unit
+            variance (a parameter-free layer norm over the batch, padding
+            included, as the official T5 ``--normalize_hidden``), then mse
+    unit_sq both vectors scaled to unit length, then sum_sq (official LLM code)
+    """
+    if distance == "sum_sq":
+        return (h_s - h_t).pow(2).sum(-1)
+    if distance == "mse":
+        return (h_s - h_t).pow(2).mean(-1)
+    if distance == "ln_mse":
+        dims = h_s.shape[-3:]
+        return (F.layer_norm(h_s, dims) - F.layer_norm(h_t, dims)).pow(2).mean(-1)
+    if distance == "unit_sq":
+        return (F.normalize(h_s, dim=-1) - F.normalize(h_t, dim=-1)).pow(2).sum(-1)
+    raise ValueError(f"distance must be one of ['sum_sq', 'mse', 'ln_mse', 'unit_sq'], "
+                     f"got {distance!r}")
+
+
+def token_average(per_token: torch.Tensor, valid: torch.Tensor | None,
+                  batch_divide: bool = False) -> torch.Tensor:
+    """(..., B, T) per-token values -> (...,) mean over the valid tokens (and / B)."""
+    if valid is None:
+        out = per_token.mean((-2, -1))
+    else:
+        v = valid.to(per_token.dtype)
+        out = (per_token * v).sum((-2, -1)) / v.sum((-2, -1))
+    return out / per_token.shape[-2] if batch_divide else out
 
 
 def kl_teacher_student(
@@ -35,8 +113,10 @@ def hidden_matching_loss(
     pairs: Pairs,
     mask: torch.Tensor | None = None,
     projections: nn.ModuleList | None = None,
+    objective: Objective = Objective(),
 ) -> torch.Tensor:
-    """Mean over pairs of the per-token squared L2 distance, averaged over valid tokens.
+    """The hidden term: per pair ``pair_distance`` averaged over valid tokens, then
+    the pairs reduced as ``objective`` says.
 
     teacher_hiddens[t] is teacher layer t: a list, a stacked tensor, or a dict
     holding only the layers the pairs use (``TeacherCache.batch(idx, layers)``).
@@ -50,9 +130,9 @@ def hidden_matching_loss(
         h = student_hiddens[s]
         if projections:
             h = projections[s](h)
-        sq = (h - teacher_hiddens[t]).pow(2).sum(-1)  # (B, T)
-        total = total + (sq.mean() if mask is None else sq[mask].mean())
-    return total / len(pairs)
+        per_token = pair_distance(h, teacher_hiddens[t], objective.distance)
+        total = total + token_average(per_token, mask, objective.batch_divide)
+    return objective.reduce_pairs(total, len(pairs))
 
 
 class Distiller(nn.Module):
@@ -70,10 +150,7 @@ class Distiller(nn.Module):
         pairs: Pairs,
         teacher: Encoder | None = None,
         teacher_width: int | None = None,
-        a_ce: float = 1.0,
-        a_kl: float = 1.0,
-        a_hid: float = 3.0,
-        temperature: float = 1.0,
+        objective: Objective = Objective(),
     ):
         super().__init__()
         self.student = student
@@ -88,7 +165,7 @@ class Distiller(nn.Module):
             nn.Linear(student.width, teacher_width) for _ in range(student.depth + 1)
         ) if teacher_width != student.width else nn.ModuleList()
         self.pairs = list(pairs)
-        self.a_ce, self.a_kl, self.a_hid, self.temperature = a_ce, a_kl, a_hid, temperature
+        self.objective = objective
 
     def teacher_outputs(self, x: torch.Tensor, mask: torch.Tensor | None = None):
         if self.teacher is None:
@@ -112,12 +189,9 @@ class Distiller(nn.Module):
         valid = None if mask is None else token_mask(mask)
         losses = {
             "ce": F.cross_entropy(logits, y),
-            "kl": kl_teacher_student(logits, teacher_logits, self.temperature),
-            "hid": hidden_matching_loss(
-                hiddens, teacher_hiddens, self.pairs, valid, self.projections
-            ),
+            "kl": kl_teacher_student(logits, teacher_logits, self.objective.temperature),
+            "hid": hidden_matching_loss(hiddens, teacher_hiddens, self.pairs, valid,
+                                        self.projections, self.objective),
         }
-        losses["total"] = (
-            self.a_ce * losses["ce"] + self.a_kl * losses["kl"] + self.a_hid * losses["hid"]
-        )
+        losses["total"] = self.objective.total(losses["ce"], losses["kl"], losses["hid"])
         return logits, losses

@@ -25,9 +25,9 @@ by stack: token-level CE against the reference and KL(teacher || student)
 over the non-padding target positions, and the layer-selection strategy
 applied to the encoder stack and the decoder stack separately (each with its
 own pairs, token mask and projections; decoder states teacher-forced on the
-reference). ``hid`` is the mean of the two stack losses, so one weight a_hid
-means the same in both settings; the per-stack values are logged as
-``hid_enc`` / ``hid_dec``.
+reference). ``hid`` combines the two stack losses like the pairs: their sum
+(official BART / T5 code) or mean (``Objective.pair_reduce``); the per-stack
+values are logged as ``hid_enc`` / ``hid_dec``.
 
 Weight copy (``weight_copy_seq2seq_``) copies embeddings, positions, final
 norms and the output head, and per stack student block i <- teacher block
@@ -48,7 +48,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .losses import hidden_matching_loss, kl_teacher_student
+from .losses import Objective, hidden_matching_loss, kl_teacher_student
 from .models import PAD_ID, Block, token_embedding
 from .strategies import Pairs, forward_targets, match_layers
 
@@ -297,6 +297,7 @@ def seq2seq_pairs(
     seed: int = 0,
     epoch: int = 0,
     target: int | None = None,
+    embeddings: bool = True,
 ) -> tuple[Pairs, Pairs]:
     """(encoder pairs, decoder pairs): ``match_layers`` applied to each stack.
 
@@ -304,7 +305,7 @@ def seq2seq_pairs(
     (and ``all_to_one`` target, which must then exist in both teachers).
     """
     (se, sd), (te, td) = student_depths, teacher_depths
-    kw = dict(seed=seed, epoch=epoch, target=target)
+    kw = dict(seed=seed, epoch=epoch, target=target, embeddings=embeddings)
     return match_layers(strategy, se, te, **kw), match_layers(strategy, sd, td, **kw)
 
 
@@ -321,8 +322,8 @@ class Seq2SeqDistiller(nn.Module):
     token-level KL(teacher || student) at ``temperature`` times T^2, averaged
     over the non-padding target positions; ``hid_enc`` / ``hid_dec`` the
     hidden-matching loss of each stack (``losses.hidden_matching_loss`` with
-    that stack's pairs, token mask and projections); ``hid`` their mean;
-    ``total = a_ce * ce + a_kl * kl + a_hid * hid``.
+    that stack's pairs, token mask and projections); ``hid`` their sum or mean
+    (``Objective.reduce_pairs``); ``total = Objective.total(ce, kl, hid)``.
 
     As with ``losses.Distiller`` the teacher is held outside the module tree
     (never in ``parameters()``, the optimizer or the checkpoint); its outputs
@@ -337,10 +338,7 @@ class Seq2SeqDistiller(nn.Module):
         dec_pairs: Pairs,
         teacher: EncoderDecoder | None = None,
         teacher_width: int | None = None,
-        a_ce: float = 1.0,
-        a_kl: float = 1.0,
-        a_hid: float = 3.0,
-        temperature: float = 1.0,
+        objective: Objective = Objective(),
         pad_id: int = PAD_ID,
     ):
         super().__init__()
@@ -355,7 +353,7 @@ class Seq2SeqDistiller(nn.Module):
         self.enc_projections = _projections(student.width, teacher_width, student.enc_depth)
         self.dec_projections = _projections(student.width, teacher_width, student.dec_depth)
         self.enc_pairs, self.dec_pairs = list(enc_pairs), list(dec_pairs)
-        self.a_ce, self.a_kl, self.a_hid, self.temperature = a_ce, a_kl, a_hid, temperature
+        self.objective = objective
         self.pad_id = pad_id
 
     def teacher_outputs(self, src: torch.Tensor, tgt: torch.Tensor):
@@ -387,21 +385,21 @@ class Seq2SeqDistiller(nn.Module):
         src_mask = src != self.pad_id
         tgt_in, labels, in_mask, label_mask = shift_target(tgt, self.pad_id)
         logits, enc_h, dec_h = self.student(src, src_mask, tgt_in, in_mask)
+        obj = self.objective
         hid_enc = hidden_matching_loss(enc_h, teacher_enc_hiddens, self.enc_pairs, src_mask,
-                                       self.enc_projections)
+                                       self.enc_projections, obj)
         hid_dec = hidden_matching_loss(dec_h, teacher_dec_hiddens, self.dec_pairs, in_mask,
-                                       self.dec_projections)
+                                       self.dec_projections, obj)
         losses = {
             "ce": token_cross_entropy(logits, labels, self.pad_id),
             "kl": kl_teacher_student(logits[label_mask], teacher_logits[label_mask],
-                                     self.temperature),
+                                     obj.temperature),
             "hid_enc": hid_enc,
             "hid_dec": hid_dec,
-            "hid": (hid_enc + hid_dec) / 2,
+            # the stacks are combined like the pairs: added (official BART / T5) or averaged
+            "hid": obj.reduce_pairs(hid_enc + hid_dec, 2),
         }
-        losses["total"] = (
-            self.a_ce * losses["ce"] + self.a_kl * losses["kl"] + self.a_hid * losses["hid"]
-        )
+        losses["total"] = obj.total(losses["ce"], losses["kl"], losses["hid"])
         return logits, losses
 
 

@@ -1,8 +1,12 @@
 """Layer-selection strategies as pure functions.
 
 A strategy maps every student layer to one teacher layer. Layer 0 is the
-embedding output; layers 1..L are block outputs. Every strategy except
-``none`` also pairs the two embedding outputs, (0, 0), as the official code does.
+embedding output; layers 1..L are block outputs. As in the official code the
+student's embedding output is matched too: to the teacher's embedding output
+in forward, reverse and the random strategies, and to the one target layer in
+all-to-one (whose default target is the middle teacher layer, L_T // 2: every
+official all-to-one script uses ``--to 6`` of 12). ``embeddings=False`` drops
+the embedding pair (the official LLM code matches blocks only).
 """
 
 from __future__ import annotations
@@ -36,12 +40,15 @@ def match_layers(
     seed: int = 0,
     epoch: int = 0,
     target: int | None = None,
+    embeddings: bool = True,
 ) -> Pairs:
     """Return the (student layer, teacher layer) pairs that ``strategy`` matches.
 
     seed:   draws the permutation of ``random`` and the subsets of ``in_order_random``.
     epoch:  ``in_order_random`` (RAIL-KD) redraws its subset every epoch.
-    target: teacher layer of ``all_to_one`` (default: the last, ``n_teacher``).
+    target: teacher layer of ``all_to_one`` (default: the middle, ``n_teacher // 2``,
+            at least 1).
+    embeddings: also match the student's embedding output (layer 0).
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {list(STRATEGIES)}, got {strategy!r}")
@@ -49,6 +56,7 @@ def match_layers(
     if strategy == "none":
         return []
     fwd = forward_targets(n_student, n_teacher)
+    embedding_target = 0
     if strategy == "forward":
         teachers = fwd
     elif strategy == "reverse":
@@ -57,15 +65,22 @@ def match_layers(
         teachers = list(fwd)
         _random.Random(seed).shuffle(teachers)
     elif strategy == "all_to_one":
-        target = n_teacher if target is None else target
+        target = middle_layer(n_teacher) if target is None else target
         if not 1 <= target <= n_teacher:
             raise ValueError(f"all_to_one target must be in 1..{n_teacher}, got {target}")
         teachers = [target] * n_student
+        embedding_target = target
     else:  # in_order_random
         # A string seed is hashed deterministically (sha512) by random.Random.
         rng = _random.Random(f"{seed}:{epoch}")
         teachers = sorted(rng.sample(range(1, n_teacher + 1), n_student))
-    return [(0, 0)] + list(zip(range(1, n_student + 1), teachers))
+    blocks = list(zip(range(1, n_student + 1), teachers))
+    return [(0, embedding_target)] + blocks if embeddings else blocks
+
+
+def middle_layer(n_teacher: int) -> int:
+    """The default all-to-one target: L_T // 2 (6 of 12), at least block 1."""
+    return max(1, n_teacher // 2)
 
 
 def describe(pairs: Pairs) -> str:
@@ -73,4 +88,4 @@ def describe(pairs: Pairs) -> str:
     return ", ".join(f"S{s}->T{t}" for s, t in pairs) or "(no hidden matching)"
 
 
-__all__ = ["STRATEGIES", "forward_targets", "match_layers", "describe"]
+__all__ = ["STRATEGIES", "forward_targets", "match_layers", "middle_layer", "describe"]
