@@ -39,6 +39,18 @@ def with_changes(raw: dict, changes: dict) -> dict:
     return raw
 
 
+def last_quarter_gain(task: str, metric: str) -> float:
+    """Validation points the `none` student gained in its last quarter of epochs:
+    best of the last quarter minus best before it (the convergence criterion)."""
+    import csv
+
+    path = Path(f"results/{task}/students/random/none/seed0/live/plots/metrics/val/{metric}.tsv")
+    with path.open() as f:
+        values = [float(row[metric]) for row in csv.DictReader(f, delimiter="\t")]
+    q = len(values) * 3 // 4
+    return round(max(values[q:]) - max(values[:q]), 2)
+
+
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("task")
@@ -62,11 +74,15 @@ def main(argv=None) -> dict:
         start = time.perf_counter()
         students = run_students(task, p, "random")
         students_s = time.perf_counter() - start
+        none_gain = last_quarter_gain(task.name, task.metric)
     score = "test_bleu" if task.kind == "generate" else "test_acc"
     out = {"task": args.task, "changes": json.loads(args.changes), "seed": args.seed,
            "teacher": teacher[score], "teacher_s": round(teacher_s, 1),
            **{s["strategy"]: s[score] for s in students},
-           "students_s": round(students_s, 1)}
+           "students_s": round(students_s, 1), "none_last_quarter_gain": none_gain}
+    if task.kind == "generate":
+        out["teacher_em"] = teacher["test_exact_match"]
+        out.update({f"{s['strategy']}_em": s["test_exact_match"] for s in students})
     out["teacher_lead"] = out["teacher"] - out["none"]
     print(json.dumps(out, indent=2))
     return out
