@@ -17,6 +17,7 @@ from IPython.display import Markdown, display
 
 from layerkd import aggregate as agg
 from layerkd import figures, report, stats
+from layerkd import objective_report as obr
 from layerkd import figures_analysis as fa
 from layerkd.config import CLASSIFICATION_TASKS, GENERATION_TASKS, load_params
 from layerkd.io import atomic_write_json, atomic_write_text
@@ -47,18 +48,33 @@ def add_figure(path, caption):
 
 
 # %% [markdown]
-# ## Table 1 (classification, test accuracy %) and Table 2 (generation, test BLEU)
+# ## Table 1 (classification, test accuracy %) and Table 2 (generation, test BLEU and exact match)
+# Every caption names the matching objective the runs recorded (`objective_report`).
 
 # %%
 groups = {"table1_classification": [t for t in params.tasks if t in CLASSIFICATION_TASKS],
           "table2_generation": [t for t in params.tasks if t in GENERATION_TASKS]}
 captions = {"table1_classification": "Classification: test accuracy (\\%)",
-            "table2_generation": "Generation: test corpus BLEU (sacrebleu)"}
+            "table2_generation": "Generation: test corpus BLEU (sacrebleu) and test exact "
+                                 "match (EM, \\% of sequences)"}
+builders = {"table1_classification": agg.results_table,
+            "table2_generation": obr.generation_table}
 for name, task_names in groups.items():
     if task_names:
-        write_table(name, agg.results_table(teachers, students, task_names),
+        write_table(name, builders[name](teachers, students, task_names),
                     captions[name] + ", mean $\\pm$ std over seeds, per layer-selection "
-                    "strategy and student initialisation.")
+                    "strategy and student initialisation. "
+                    + obr.objective_caption(students, task_names))
+
+# %% [markdown]
+# ## The hidden term's share of the loss
+# How much of the training loss the weighted hidden term `a_hid * H` is, in the
+# first and the last epoch: a matching strategy can only matter if this share
+# is not negligible.
+
+# %%
+write_table("hidden_share", obr.hidden_share_table(students, params.tasks),
+            obr.hidden_share_caption(students, params.tasks))
 
 # %% [markdown]
 # ## The shape of the result, side by side with the paper
@@ -69,7 +85,8 @@ for name, task_names in groups.items():
 comparison = agg.comparison_table(summary, "reference/official_results.csv")
 write_table("comparison", comparison.set_index("source"),
             "The paper's result shape and ours: gain over no matching and spread between "
-            "strategies (points of the task's metric).")
+            "strategies (points of the task's metric). Ours: "
+            + obr.objective_caption(students, params.tasks))
 
 # %% [markdown]
 # ## Statistics (seed-paired, `scipy.stats`)
@@ -97,6 +114,11 @@ for task_name in params.tasks:
     add_figure(path, f"{task_name}: test score per strategy and initialisation; grey points are "
                "seeds, diamonds the mean with a 95 % Student-t interval (scipy.stats.t), "
                "dashed the teacher.")
+    if task_name in GENERATION_TASKS:
+        path = figs / f"strategies_em_{task_name}.png"
+        agg.strategy_figure(teachers, students, task_name, path, y="test_exact_match")
+        add_figure(path, f"{task_name}: test exact match (% of sequences) per strategy and "
+                   "initialisation (as above).")
     path = figs / f"curves_{task_name}.png"
     figures.training_curves("results", task_name, path,
                             "val/bleu" if task_name in GENERATION_TASKS else "val/acc")
@@ -171,6 +193,18 @@ write_table("calibration", calibration.round(1),
             "Calibration: the teacher against the random-init none student at the "
             "default student depth (test accuracy \\% or BLEU, mean $\\pm$ std over seeds); "
             f"the rule asks for a lead of at least {min_lead:g} points.")
+
+# %% [markdown]
+# ## Convergence of the students without matching
+# A `none` student has converged when its best validation score of the last
+# quarter of the epochs beats the best before it by less than 0.5 points
+# (`objective_report`); a shallower `none` student of the depth ablation that
+# beats the default depth beyond seed noise would also mean under-training.
+
+# %%
+convergence = obr.convergence_table("results", students, params.tasks)
+if len(convergence):
+    write_table("convergence", convergence, obr.convergence_caption())
 atomic_write_json(Path("metrics/summary.json"), {
     "calibration": {t: {"teacher": r["teacher"], "teacher_lead": r["teacher lead"],
                         "none_random": r["teacher"] - r["teacher lead"]}
@@ -191,6 +225,11 @@ values.update(report.param_macros(params))
 kinds = {t: "classification" if t in CLASSIFICATION_TASKS else "generation" for t in params.tasks}
 values.update(report.overview_macros(summary, calibration, kinds, min_lead))
 values.update(report.data_macros(params.tasks))
+generated = students[students["task"].isin(GENERATION_TASKS)]
+if len(generated) and "test_exact_match" in generated:
+    values.update(report.exact_match_macros(teachers, agg.summarise(generated,
+                                                                    "test_exact_match")))
+values.update(obr.convergence_macros(convergence))
 values.update({report.macro_name("machine", k): str(v).replace("_", "\\_")
                for k, v in machine.items()})
 atomic_write_text(Path("paper/macros.tex"), report.macros_tex(values))

@@ -38,3 +38,19 @@ def test_calibration_holds_for_every_default_task(committed):
     summary, _ = committed
     leads = {t: c["teacher_lead"] for t, c in summary["calibration"].items()}
     assert all(lead >= 5 for lead in leads.values()), leads
+
+
+@pytest.mark.xfail(reason="committed results (previous version): the none students of digits, "
+                   "scan (both inits) and numbers_ro (random init) still gain >= 0.5 points "
+                   "in the last quarter of their epochs", strict=False)
+def test_committed_none_students_converged():
+    """Committed results: every `none` run's validation curve gains less than 0.5
+    points over the last quarter of its epochs (layerkd.objective_report)."""
+    from layerkd.objective_report import CONVERGENCE_THRESHOLD, none_gains
+
+    params = load_params(ROOT / "params.yaml")
+    gains = none_gains(ROOT / "results", params.tasks)
+    if gains.empty:
+        pytest.skip("no committed none curves")
+    late = gains[~(gains["gain"] < CONVERGENCE_THRESHOLD)]
+    assert late.empty, late.to_string()

@@ -65,17 +65,24 @@ def summarise(students: pd.DataFrame, metric: str = "score") -> pd.DataFrame:
 
 
 def format_cell(mean: float, std: float, n: int) -> str:
-    """'mean ± std' over seeds (the mean alone for a single seed)."""
+    """'mean ± std' over seeds (the mean alone for a single seed; "n/a" when unrecorded)."""
+    if pd.isna(mean):
+        return "n/a"
     return f"{mean:.1f} ± {std:.1f}" if n > 1 else f"{mean:.1f}"
 
 
 def results_table(teachers: pd.DataFrame, students: pd.DataFrame,
-                  tasks: list[str] | None = None) -> pd.DataFrame:
-    """Teacher row, then one row per init x strategy; one column per task (in ``tasks`` order)."""
+                  tasks: list[str] | None = None, metric: str = "score") -> pd.DataFrame:
+    """Teacher row, then one row per init x strategy; one column per task (in ``tasks`` order).
+
+    metric: the column shown (default the headline score; e.g. ``test_exact_match``);
+    cells of runs that do not record it read "n/a"."""
     if tasks is not None:
         students = students[students["task"].isin(tasks)]
         teachers = teachers[teachers["task"].isin(tasks)]
-    s = summarise(students)
+    if metric not in students:
+        students = students.assign(**{metric: np.nan})
+    s = summarise(students, metric)
     s["cell"] = [format_cell(m, sd, n) for m, sd, n in zip(s["mean"], s["std"], s["n"])]
     table = s.pivot_table(index=["init", "strategy"], columns="task", values="cell",
                           aggfunc="first", sort=False)
@@ -84,7 +91,9 @@ def results_table(teachers: pd.DataFrame, students: pd.DataFrame,
     table.index = [f"{INIT_LABELS[i]}: {LABELS[st]}" for i, st in table.index]
     if tasks is not None:
         table = table[[t for t in tasks if t in table.columns]]
-    teacher = teachers.set_index("task")["score"].map(lambda v: f"{v:.1f}")
+    t = teachers.set_index("task")
+    teacher = (t[metric] if metric in t else pd.Series(np.nan, t.index)).map(
+        lambda v: "n/a" if pd.isna(v) else f"{v:.1f}")
     table = pd.concat([pd.DataFrame([teacher.reindex(table.columns)], index=["teacher"]), table])
     table.index.name = "model"
     table.columns.name = None
@@ -127,17 +136,21 @@ def part_metric(df: pd.DataFrame) -> str:
     return str(df["metric"].iloc[0])
 
 
-def strategy_figure(teachers: pd.DataFrame, students: pd.DataFrame, task: str, path: str | Path):
+def strategy_figure(teachers: pd.DataFrame, students: pd.DataFrame, task: str, path: str | Path,
+                    y: str = "score"):
     """Test accuracy per strategy, one panel per initialisation: seeds as points,
-    mean with a 95 % t-interval, the teacher as a dashed line."""
+    mean with a 95 % t-interval, the teacher as a dashed line. ``y``: the column
+    drawn (default the headline score; ``test_exact_match`` for generation)."""
     df = students[students["task"] == task].copy()
+    df["score"] = df[y]
     df["strategy"] = df["strategy"].map(LABELS)
     order = [LABELS[s] for s in STRATEGIES if LABELS[s] in set(df["strategy"])]
     inits = [i for i in INITS if i in set(df["init"])]
     fig, axes = plt.subplots(1, len(inits), figsize=(4.2 * len(inits), 3.6), sharey=True,
                              squeeze=False)
-    teacher_acc = teachers.set_index("task").loc[task, "score"]
-    metric = "test BLEU" if part_metric(df) == "BLEU" else "test accuracy (%)"
+    teacher_acc = teachers.set_index("task").loc[task, y]
+    metric = ("test exact match (%)" if y == "test_exact_match"
+              else "test BLEU" if part_metric(df) == "BLEU" else "test accuracy (%)")
     for ax, init in zip(axes[0], inits):
         part = df[df["init"] == init]
         sns.stripplot(part, x="strategy", y="score", order=order, ax=ax, color="0.6",

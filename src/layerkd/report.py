@@ -82,6 +82,19 @@ def result_macros(teachers: pd.DataFrame, summary: pd.DataFrame, vs_none: pd.Dat
     return m
 
 
+def exact_match_macros(teachers: pd.DataFrame, summary_em: pd.DataFrame) -> dict[str, str]:
+    """Test exact match (%) of generation runs: ``\\ScanTeacherEm`` per teacher, and
+    ``\\ScanRandomForwardEm`` per cell of ``summary_em`` (``aggregate.summarise``
+    of ``test_exact_match``); tasks that do not record it get none."""
+    m = {}
+    if "test_exact_match" in teachers:
+        for task, em in teachers.set_index("task")["test_exact_match"].dropna().items():
+            m[macro_name(task, "teacher em")] = fmt(float(em))
+    for r in summary_em.dropna(subset=["mean"]).itertuples():
+        m[macro_name(r.task, r.init, r.strategy, "em")] = fmt(r.mean)
+    return m
+
+
 def overview_macros(summary: pd.DataFrame, calibration: pd.DataFrame,
                     kinds: dict[str, str], min_lead: float = 5.0) -> dict[str, str]:
     """Cross-task numbers: calibration range, and per kind x init how many
