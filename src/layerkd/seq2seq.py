@@ -317,6 +317,8 @@ class EncoderDecoder(nn.Module):
             raise ValueError(f"max_len must be in 1..{self.max_tgt_len}, got {max_len}")
         if beams < 1:
             raise ValueError(f"beams must be >= 1, got {beams}")
+        if beams > 1 and not 0 <= eos_id < self.tgt_vocab_size:
+            raise ValueError(f"beam search needs an EOS id in the vocabulary, got {eos_id}")
         was_training = self.training
         self.eval()
         if src_mask is None:
