@@ -5,11 +5,15 @@ import json
 import pytest
 import torch
 
-from layerkd.batched import Run, StudentStack, distill_runs, distill_together
+from torch.func import stack_module_state
+
+from layerkd.batched import (Run, StudentStack, _check_layout, distill_runs, distill_together,
+                             stacked_encoder_forward)
 from layerkd.config import parse_params
 from layerkd.data import Split
 from layerkd.experiment import TeacherCache, build_distiller, distill
 from layerkd.losses import Distiller
+from layerkd.models import Encoder
 from layerkd.strategies import STRATEGIES
 from layerkd.tasks import Task
 from layerkd.train import NonFiniteLoss
@@ -35,8 +39,9 @@ def tiny_task(masked: bool = False) -> Task:
     return Task("tiny", splits, in_features=5, n_classes=3, max_len=4)
 
 
-def tiny_setup(masked=False, **changes):
+def tiny_setup(masked=False, norm="post", **changes):
     raw = json.loads(json.dumps(TINY))
+    raw["model"]["norm"] = norm
     raw["distill"].update(changes)
     params = parse_params(raw)
     task = tiny_task(masked)
@@ -90,9 +95,10 @@ def assert_same_runs(alone_dir, together_dir, alone, together, params, task):
         torch.testing.assert_close(outputs[1], outputs[0], **TOL)
 
 
-@pytest.mark.parametrize("init", ["random", "weight_copy"])
-def test_together_equals_alone_for_every_strategy(tmp_path, init):
-    params, task, teacher, cache = tiny_setup()
+@pytest.mark.parametrize("init,norm", [("random", "post"), ("weight_copy", "post"),
+                                       ("weight_copy", "pre")])
+def test_together_equals_alone_for_every_strategy(tmp_path, init, norm):
+    params, task, teacher, cache = tiny_setup(norm=norm)
     alone = distill_runs(task, params, teacher, cache, init,
                          make_runs(tmp_path / "alone", STRATEGIES), group_size=1, progress=False)
     together = distill_runs(task, params, teacher, cache, init,
@@ -145,9 +151,10 @@ def test_narrow_students_train_their_projections_and_masks_are_respected(tmp_pat
     assert not torch.equal(init["projections.1.weight"], trained["projections.1.weight"])
 
 
-def test_token_id_inputs_train_the_same_together(tmp_path):
+@pytest.mark.parametrize("norm", ["post", "pre"])
+def test_token_id_inputs_train_the_same_together(tmp_path, norm):
     """Token-id inputs (nn.Embedding with a padding row) through the grouped path."""
-    params, _, _, _ = tiny_setup(inits=["random"])
+    params, _, _, _ = tiny_setup(norm=norm, inits=["random"])
     g = torch.Generator().manual_seed(1)
     splits = {}
     for name, n in [("train", 40), ("val", 16), ("test", 16)]:
@@ -202,8 +209,9 @@ def test_splitting_a_group_over_worker_threads_changes_nothing(tmp_path):
     assert_same_runs(tmp_path / "one", tmp_path / "two", one, two, params, task)
 
 
-def test_vmap_backend_agrees_with_grouped_matmuls():
-    params, task, teacher, cache = tiny_setup(epochs=1)
+@pytest.mark.parametrize("norm", ["post", "pre"])
+def test_vmap_backend_agrees_with_grouped_matmuls(norm):
+    params, task, teacher, cache = tiny_setup(norm=norm, epochs=1)
     runs = [Run(s, 0) for s in ("forward", "random", "none")]
     bmm = distill_together(task, params, teacher, cache, "random", runs, progress=False)
     vmap = distill_together(task, params, teacher, cache, "random", runs, progress=False,
@@ -215,8 +223,10 @@ def test_vmap_backend_agrees_with_grouped_matmuls():
         assert a == b
 
 
-def test_stack_losses_equal_each_distillers_losses():
-    params, task, teacher, cache = tiny_setup(masked=True, student_width=8, inits=["random"])
+@pytest.mark.parametrize("norm", ["post", "pre"])
+def test_stack_losses_equal_each_distillers_losses(norm):
+    params, task, teacher, cache = tiny_setup(masked=True, norm=norm, student_width=8,
+                                              inits=["random"])
     distillers = [build_distiller(task, params, teacher, "random", s, k)
                   for s, k in [("forward", 0), ("reverse", 1), ("none", 2), ("all_to_one", 0)]]
     stack = StudentStack(distillers)
@@ -227,6 +237,40 @@ def test_stack_losses_equal_each_distillers_losses():
         t_logits, t_hiddens = cache.batch(idx[i])
         _, want = d(train.x[idx[i]], train.y[idx[i]], train.mask[idx[i]], t_logits, t_hiddens)
         torch.testing.assert_close(got[i], torch.stack(list(want.values())).detach(), **TOL)
+
+
+@pytest.mark.parametrize("norm", ["post", "pre"])
+@pytest.mark.parametrize("ids", [False, True])
+def test_stacked_forward_equals_each_students_forward(norm, ids):
+    """stacked_encoder_forward == Encoder.forward per student, every hidden state and
+    the logits, with per-student inputs and masks and non-trivial LayerNorm affines."""
+    n, b, t = 3, 4, 5
+    kw = dict(in_features=None, vocab_size=7) if ids else dict(in_features=5)
+    students = []
+    for i in range(n):
+        torch.manual_seed(i)
+        s = Encoder(n_classes=3, max_len=t, depth=2, width=16, heads=2, norm=norm, **kw)
+        with torch.no_grad():
+            for m in s.modules():
+                if isinstance(m, torch.nn.LayerNorm):
+                    m.weight.uniform_(0.5, 1.5), m.bias.normal_()
+        students.append(s)
+    params, _ = stack_module_state(students)
+    x = torch.randint(1, 7, (n, b, t)) if ids else torch.randn(n, b, t, 5)
+    mask = torch.arange(t) < torch.randint(1, t + 1, (n, b, 1))
+    _check_layout(students[0])
+    logits, hiddens = stacked_encoder_forward(params, students[0], x, mask)
+    assert len(hiddens) == 3
+    for i, s in enumerate(students):
+        want_logits, want = s(x[i], mask[i])
+        torch.testing.assert_close(logits[i], want_logits, **TOL)
+        for got, h in zip(hiddens, want):
+            torch.testing.assert_close(got[i], h, **TOL)
+    other = Encoder(n_classes=3, max_len=t, depth=2, width=16, heads=2,
+                    norm="pre" if norm == "post" else "post", **kw)
+    other.extra = torch.nn.Linear(2, 2)
+    with pytest.raises(ValueError, match="layout changed"):
+        _check_layout(other)
 
 
 def test_teacher_cache_gathers_only_requested_layers():

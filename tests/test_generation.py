@@ -32,9 +32,12 @@ def copy_task() -> Task:
 
 
 def test_teacher_then_students_are_deterministic(tmp_path):
-    params, task = parse_params(TINY), copy_task()
+    raw = json.loads(json.dumps(TINY))
+    raw["model"]["beams"] = 2  # test scores by beam search (validation stays greedy)
+    params, task = parse_params(raw), copy_task()
     m = train_teacher_generation(task, params, tmp_path / "t", tmp_path / "t.pt", "h", False)
     assert 0 <= m["test_bleu"] <= 100 and 0 <= m["test_exact_match"] <= 100
+    assert m["beams"] == 2
     teacher = task.encoder(2, 16, params)
     teacher.load_state_dict(torch.load(tmp_path / "t.pt")["state_dict"])
     cache = teacher_cache_generation(teacher, task, params)
@@ -44,6 +47,7 @@ def test_teacher_then_students_are_deterministic(tmp_path):
     for r in runs:
         r.pop("wall_s")
     assert runs[0] == runs[1]
+    assert runs[0]["beams"] == 2 and runs[0]["norm"] == "post"
     saved = json.loads((tmp_path / "s0" / "metrics.json").read_text())
     assert saved["pairs"] == [[0, 0], [1, saved["pairs"][1][1]]]
     assert (tmp_path / "s0" / "live" / "plots" / "metrics" / "val" / "bleu.tsv").exists()

@@ -1,9 +1,12 @@
 """Token-input Encoder, the encoder-decoder, its distillation, weight copy and metrics."""
 
+import itertools
+
 import pytest
 import torch
 import torch.nn.functional as F
 
+from conftest import assert_layernorm_outputs
 from layerkd.data import Split
 from layerkd.initialisation import weight_copy_
 from layerkd.losses import Distiller, Objective
@@ -21,6 +24,7 @@ from layerkd.seq2seq import (
     initialise_seq2seq,
     seq2seq_pairs,
     shift_target,
+    causal_mask,
     weight_copy_seq2seq_,
 )
 from layerkd.strategies import forward_targets, match_layers
@@ -29,10 +33,10 @@ SRC_V, TGT_V = 9, 7
 
 
 def tiny_seq2seq(enc_depth=2, dec_depth=2, width=16, shared=False, tie_head=True,
-                 max_src=8, max_tgt=8, vocab=(SRC_V, TGT_V)) -> EncoderDecoder:
+                 max_src=8, max_tgt=8, vocab=(SRC_V, TGT_V), norm="pre") -> EncoderDecoder:
     src_v, tgt_v = vocab
     return EncoderDecoder(src_v, None if shared else tgt_v, max_src, max_tgt, enc_depth,
-                          dec_depth, width=width, heads=2, tie_head=tie_head)
+                          dec_depth, width=width, heads=2, tie_head=tie_head, norm=norm)
 
 
 def random_batch(b=3, s=6, t=5, src_lens=(6, 4, 2), tgt_lens=(5, 3, 2)):
@@ -114,6 +118,34 @@ def test_forward_returns_logits_and_both_stacks_hidden_states():
     torch.testing.assert_close(logits, logits2)
 
 
+def test_post_norm_hidden_states_of_both_stacks_are_layernorm_outputs():
+    model = tiny_seq2seq(enc_depth=3, dec_depth=2, norm="post")
+    assert not hasattr(model, "enc_norm") and not hasattr(model, "dec_norm")
+    with torch.no_grad():  # N(0, 0.02) embeddings have a variance within 30x of LN's eps
+        for p in (model.src_embed.weight, model.tgt_embed.weight, model.src_pos, model.tgt_pos):
+            p.mul_(50)
+    src, tgt = random_batch()
+    tgt_in, _, in_mask, _ = shift_target(tgt)
+    logits, enc_h, dec_h = model(src, src != PAD_ID, tgt_in, in_mask)
+    assert len(enc_h) == 4 and len(dec_h) == 3
+    assert_layernorm_outputs(enc_h)
+    assert_layernorm_outputs(dec_h)
+    # memory is the last encoder hidden; the head reads the last decoder hidden
+    memory, _ = model.encode(src)
+    assert torch.equal(memory, enc_h[-1])
+    torch.testing.assert_close(logits, model.head(dec_h[-1]))
+
+
+def test_pre_norm_stacks_keep_their_final_norms():
+    model = tiny_seq2seq(norm="pre")
+    assert not hasattr(model, "enc_embed_norm") and not hasattr(model, "dec_embed_norm")
+    src, tgt = random_batch()
+    tgt_in, _, in_mask, _ = shift_target(tgt)
+    logits, enc_h, dec_h = model(src, None, tgt_in, in_mask)
+    torch.testing.assert_close(model.encode(src)[0], model.enc_norm(enc_h[-1]))
+    torch.testing.assert_close(logits, model.head(model.dec_norm(dec_h[-1])))
+
+
 def test_shared_vocab_and_tied_head():
     model = tiny_seq2seq(shared=True)
     assert model.tgt_embed is model.src_embed and model.tgt_vocab_size == SRC_V
@@ -168,8 +200,11 @@ def stepwise_argmax(model, src, steps):
     return tgt[:, 1:]
 
 
-def test_generate_equals_stepwise_argmax_and_stops_at_eos():
-    model = tiny_seq2seq(tie_head=False).eval()  # untied head: O(1) logits, no near-ties
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_generate_equals_stepwise_argmax_and_stops_at_eos(norm):
+    # a random post-LN decoder barely reads the source: a seed whose rows decode differently
+    torch.manual_seed({"pre": 0, "post": 1}[norm])
+    model = tiny_seq2seq(tie_head=False, norm=norm).eval()  # untied head: no near-ties
     src, _ = random_batch()
     ref = stepwise_argmax(model, src, 7)
     # without an EOS ever produced, generate runs max_len steps and equals the reference
@@ -189,6 +224,98 @@ def test_generate_equals_stepwise_argmax_and_stops_at_eos():
     assert any(k > 1 for _, k in shapes)  # some EOS stopped rows at different steps
     with pytest.raises(ValueError, match="max_len"):
         model.generate(src, max_len=9)
+
+
+def sequence_scores(model, src, hyps):
+    """Length-normalised log-probabilities of the decodes hyps (B, n) (generate's format:
+    tokens up to and including the first EOS, then PAD), by a teacher-forced forward."""
+    scores = []
+    for i, row in enumerate(hyps.tolist()):
+        n = row.index(EOS_ID) + 1 if EOS_ID in row else len(row)
+        tokens = torch.tensor([row[:n]])
+        tgt_in = torch.cat([torch.tensor([[BOS_ID]]), tokens[:, :-1]], 1)
+        logits, _, _ = model(src[i : i + 1], None, tgt_in, torch.ones_like(tgt_in, dtype=bool))
+        logp = logits.log_softmax(-1).gather(-1, tokens[..., None]).sum()
+        scores.append(logp.item() / n)
+    return torch.tensor(scores)
+
+
+def assert_generate_format(out, max_len):
+    """ids without BOS, each row padded after its first EOS, as long as the longest row."""
+    assert out.dtype == torch.long and out.shape[1] <= max_len
+    lengths = []
+    for row in out.tolist():
+        n = row.index(EOS_ID) + 1 if EOS_ID in row else len(row)
+        assert all(t == PAD_ID for t in row[n:])
+        lengths.append(n)
+    assert max(lengths) == out.shape[1]
+
+
+def peaked_model(seed, norm, vocab=(SRC_V, TGT_V)):
+    """A random model with N(0, 1) output embeddings: peaked, varied next-token
+    distributions (the default init gives near-uniform, source-blind ones)."""
+    torch.manual_seed(seed)
+    model = tiny_seq2seq(vocab=vocab, tie_head=False, norm=norm).eval()
+    with torch.no_grad():
+        model.head.weight.normal_()
+    return model
+
+
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_beam_search_scores_at_least_greedy(norm):
+    gains = []
+    for seed in range(3):
+        model = peaked_model(seed, norm)
+        src, _ = random_batch()
+        src = torch.cat([src, src.flip(0)])
+        greedy = model.generate(src, max_len=7)
+        assert torch.equal(model.generate(src, max_len=7, beams=1), greedy)
+        g_scores = sequence_scores(model, src, greedy)
+        for beams in (2, 4):
+            out = model.generate(src, max_len=7, beams=beams)
+            assert_generate_format(out, 7)
+            gains.append(sequence_scores(model, src, out) - g_scores)
+    gains = torch.cat(gains)
+    assert (gains >= -1e-5).all()
+    assert (gains > 1e-3).any()  # beam search found a better decode somewhere
+    with pytest.raises(ValueError, match="beams"):
+        model.generate(src, beams=0)
+
+
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_wide_beam_search_finds_the_best_sequence(norm):
+    """Tiny target vocabulary, max_len 3: 16 beams keep every prefix, so beam search is
+    exhaustive and must return the brute-force best of all sequences by score / length."""
+    v, max_len = 5, 3
+    words = [t for t in range(v) if t != EOS_ID]  # every token but EOS, PAD and BOS included
+    candidates = [list(p) + [EOS_ID] for n in range(max_len) for p in
+                  itertools.product(words, repeat=n)]
+    candidates += [list(p) for p in itertools.product(words, repeat=max_len)]
+    padded = torch.tensor([c + [PAD_ID] * (max_len - len(c)) for c in candidates])
+    best_lengths = set()
+    for seed in range(3):
+        model = peaked_model(seed, norm, vocab=(SRC_V, v))
+        src, _ = random_batch()
+        out = model.generate(src, max_len=max_len, beams=(v - 1) ** 2)
+        assert_generate_format(out, max_len)
+        for i in range(src.shape[0]):
+            scores = sequence_scores(model, src[i : i + 1].expand(len(candidates), -1), padded)
+            best = candidates[int(scores.argmax())]
+            best_lengths.add(len(best))
+            assert out[i, : len(best)].tolist() == best, (seed, i)
+    assert min(best_lengths) < max_len == max(best_lengths)  # ended by EOS, and cut
+
+
+def test_evaluate_passes_beams_through():
+    model = tiny_seq2seq(tie_head=False).eval()
+    src, tgt = random_batch()
+    vocab = ["<pad>", "<bos>", "<eos>"] + list("abcd")
+    split = Split(src, tgt)
+    for beams in (1, 3):
+        hyps = ids_to_text(model.generate(src, None, max_len=5, beams=beams), vocab)
+        refs = ids_to_text(tgt, vocab)
+        assert evaluate_seq2seq(model, split, vocab=vocab, beams=beams) == {
+            "bleu": corpus_bleu(hyps, refs), "exact_match": exact_match(hyps, refs)}
 
 
 REVERSE_V = 8  # pad, bos, eos + 5 symbols, for both sides
@@ -232,16 +359,21 @@ def assert_same_module(a, b):
         assert torch.equal(pa, pb), name
 
 
-@pytest.mark.parametrize("shared,tie_head", [(False, True), (True, True), (False, False)])
-def test_weight_copy_takes_forward_matched_blocks_of_both_stacks(shared, tie_head):
-    teacher = tiny_seq2seq(enc_depth=6, dec_depth=4, shared=shared, tie_head=tie_head)
-    student = tiny_seq2seq(enc_depth=3, dec_depth=1, shared=shared, tie_head=tie_head)
+@pytest.mark.parametrize("shared,tie_head,norm", [(False, True, "pre"), (True, True, "pre"),
+                                                   (False, False, "pre"), (False, True, "post"),
+                                                   (True, False, "post")])
+def test_weight_copy_takes_forward_matched_blocks_of_both_stacks(shared, tie_head, norm):
+    kw = dict(shared=shared, tie_head=tie_head, norm=norm)
+    teacher = tiny_seq2seq(enc_depth=6, dec_depth=4, **kw)
+    student = tiny_seq2seq(enc_depth=3, dec_depth=1, **kw)
     initialise_seq2seq(student, "weight_copy", teacher)
     for i, t in enumerate(forward_targets(3, 6)):  # 2, 4, 6
         assert_same_module(student.enc_blocks[i], teacher.enc_blocks[t - 1])
     assert_same_module(student.dec_blocks[0], teacher.dec_blocks[3])  # last block
     assert not torch.equal(student.enc_blocks[0].qkv.weight, teacher.enc_blocks[0].qkv.weight)
-    for name in ("src_embed", "tgt_embed", "enc_norm", "dec_norm", "head"):
+    norms = ("enc_norm", "dec_norm") if norm == "pre" else ("enc_embed_norm", "dec_embed_norm")
+    assert student.stack_norms == norms
+    for name in ("src_embed", "tgt_embed", *norms, "head"):
         assert_same_module(getattr(student, name), getattr(teacher, name))
     assert torch.equal(student.src_pos, teacher.src_pos)
     assert torch.equal(student.tgt_pos, teacher.tgt_pos)
@@ -255,6 +387,28 @@ def test_weight_copy_seq2seq_rejects_mismatches():
         weight_copy_seq2seq_(tiny_seq2seq(width=8), tiny_seq2seq(width=16))
     with pytest.raises(ValueError, match="tgt_vocab_size"):
         weight_copy_seq2seq_(tiny_seq2seq(vocab=(9, 5)), tiny_seq2seq())
+    with pytest.raises(ValueError, match="placement"):
+        weight_copy_seq2seq_(tiny_seq2seq(norm="post"), tiny_seq2seq(norm="pre"))
+
+
+@pytest.mark.parametrize("norm", ["pre", "post"])
+def test_weight_copied_student_reproduces_the_teachers_blocks(norm):
+    """Fed the same input, copied blocks give the teacher's block outputs (both stacks)."""
+    teacher = tiny_seq2seq(enc_depth=4, dec_depth=2, norm=norm).eval()
+    student = weight_copy_seq2seq_(tiny_seq2seq(enc_depth=2, dec_depth=1, norm=norm),
+                                   teacher).eval()
+    src, tgt = random_batch()
+    tgt_in, _, in_mask, _ = shift_target(tgt)
+    _, t_enc, t_dec = teacher(src, None, tgt_in, in_mask)
+    _, s_enc, s_dec = student(src, None, tgt_in, in_mask)
+    torch.testing.assert_close(s_enc[0], t_enc[0])
+    torch.testing.assert_close(s_dec[0], t_dec[0])
+    src_mask, self_mask = src != PAD_ID, causal_mask(in_mask)
+    memory = torch.randn(3, 6, 16)
+    for i, t in enumerate(forward_targets(2, 4)):  # 2, 4
+        torch.testing.assert_close(student.enc_blocks[i](t_enc[t - 1], src_mask), t_enc[t])
+    torch.testing.assert_close(student.dec_blocks[0](t_dec[1], memory, self_mask, src_mask),
+                               teacher.dec_blocks[1](t_dec[1], memory, self_mask, src_mask))
 
 
 def test_random_init_leaves_student_untouched():

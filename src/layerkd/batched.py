@@ -84,17 +84,28 @@ def _linear(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return y.view(*x.shape[:-1], o)
 
 
+def _linear_parts(x, w, b, parts: int = 1):
+    """_linear, or with parts > 1 the output features in that many equal chunks,
+    each its own product (a list)."""
+    if parts == 1:
+        return _linear(x, w, b)
+    return [_linear(x, wi, bi) for wi, bi in zip(w.chunk(parts, 1), b.chunk(parts, 1))]
+
+
 def _norm_linear(x, ln_w, ln_b, eps, w, b, parts: int = 1):
-    """Linear(LayerNorm(x)) per student, the norm's affine folded into the linear:
-    W (g * z + beta) + c = (W diag(g)) z + (W beta + c). Same function, but one
-    pass over the activations less (forward and backward). parts > 1: the output
-    features in that many equal chunks, each its own product (a list)."""
+    """Linear(LayerNorm(x)) per student (pre-LN), the norm's affine folded into the
+    linear: W (g * z + beta) + c = (W diag(g)) z + (W beta + c). Same function, but
+    one pass over the activations less (forward and backward)."""
     w_fold = w * ln_w.unsqueeze(1)
     b_fold = torch.baddbmm(b.unsqueeze(-1), w, ln_b.unsqueeze(-1)).squeeze(-1)
-    z = F.layer_norm(x, x.shape[-1:], eps=eps)
-    if parts == 1:
-        return _linear(z, w_fold, b_fold)
-    return [_linear(z, wi, bi) for wi, bi in zip(w_fold.chunk(parts, 1), b_fold.chunk(parts, 1))]
+    return _linear_parts(F.layer_norm(x, x.shape[-1:], eps=eps), w_fold, b_fold, parts)
+
+
+def _layer_norm(x, w, b, eps):
+    """LayerNorm per student: x (N, ..., d), affine w, b (N, d). Post-LN normalises the
+    residual sum itself (a hidden state), so there is no following linear to fold into."""
+    shape = (w.shape[0],) + (1,) * (x.dim() - 2) + (w.shape[1],)
+    return torch.addcmul(b.view(shape), F.layer_norm(x, x.shape[-1:], eps=eps), w.view(shape))
 
 
 MATH_ATTENTION_MAX_LEN = 64  # short sequences: explicit attention beat the CPU flash kernel (17 tokens)
@@ -126,8 +137,11 @@ def _embed(p: dict[str, torch.Tensor], template: Encoder, x: torch.Tensor) -> to
 
 
 def _check_layout(student: Encoder) -> None:
-    """stacked_encoder_forward re-implements Encoder.forward: refuse any other layout."""
-    names = {"cls", "pos", "embed.weight", "norm.weight", "norm.bias", "head.weight", "head.bias"}
+    """stacked_encoder_forward re-implements Encoder.forward (either LayerNorm
+    placement): refuse any other layout."""
+    norm = "norm" if student.placement == "pre" else "embed_norm"
+    names = {"cls", "pos", "embed.weight", f"{norm}.weight", f"{norm}.bias", "head.weight",
+             "head.bias"}
     if getattr(student, "vocab_size", None) is None:
         names.add("embed.bias")
     for i in range(student.depth):
@@ -146,7 +160,8 @@ def stacked_encoder_forward(
     p: dict[str, torch.Tensor], template: Encoder, x: torch.Tensor,
     mask: torch.Tensor | None = None, hiddens: bool = True,
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """``Encoder.forward`` of N students at once (equal up to rounding).
+    """``Encoder.forward`` of N students at once (equal up to rounding), either
+    LayerNorm placement (``template.placement``).
 
     p: the students' stacked parameters under Encoder's names (leading axis N);
     template: an Encoder of the same architecture (only its hyper-parameters are
@@ -161,6 +176,9 @@ def stacked_encoder_forward(
     b, t = x.shape[1], x.shape[2] + 1
     h = torch.cat([p["cls"].expand(n, b, 1, d), _embed(p, template, x)], dim=2)
     h = h + p["pos"][:, :, :t]
+    post = template.placement == "post"
+    if post:
+        h = _layer_norm(h, p["embed_norm.weight"], p["embed_norm.bias"], template.embed_norm.eps)
     attn_mask = None
     if mask is not None:
         mask = mask.expand(n, *mask.shape[-2:])
@@ -169,21 +187,33 @@ def stacked_encoder_forward(
     for i, block in enumerate(template.blocks):
         q = f"blocks.{i}."
         heads = block.heads
+        ln1, ln2 = ((p[q + f"{m}.weight"], p[q + f"{m}.bias"], getattr(block, m).eps)
+                    for m in ("ln1", "ln2"))
         # q, k and v as three products: no (3, heads) re-layout of one big output,
         # whose backward is a costly strided copy
-        qs, ks, vs = (z.view(n * b, t, heads, d // heads).transpose(1, 2) for z in
-                      _norm_linear(h, p[q + "ln1.weight"], p[q + "ln1.bias"], block.ln1.eps,
-                                   p[q + "qkv.weight"], p[q + "qkv.bias"], parts=3))
+        qkv = p[q + "qkv.weight"], p[q + "qkv.bias"]
+        qkv = _linear_parts(h, *qkv, parts=3) if post else _norm_linear(h, *ln1, *qkv, parts=3)
+        qs, ks, vs = (z.view(n * b, t, heads, d // heads).transpose(1, 2) for z in qkv)
         y = _attention(qs, ks, vs, attn_mask)  # (N * B, heads, T, d_head)
         h = h + _linear(y.transpose(1, 2).reshape(n, b, t, d), p[q + "proj.weight"],
                         p[q + "proj.bias"])
-        z = F.gelu(_norm_linear(h, p[q + "ln2.weight"], p[q + "ln2.bias"], block.ln2.eps,
-                                p[q + "mlp.0.weight"], p[q + "mlp.0.bias"]))
+        mlp0 = p[q + "mlp.0.weight"], p[q + "mlp.0.bias"]
+        if post:
+            h = _layer_norm(h, *ln1)
+            z = F.gelu(_linear(h, *mlp0))
+        else:
+            z = F.gelu(_norm_linear(h, *ln2, *mlp0))
         h = h + _linear(z, p[q + "mlp.2.weight"], p[q + "mlp.2.bias"])
+        if post:
+            h = _layer_norm(h, *ln2)
         if hiddens:
             out.append(h)
-    logits = _norm_linear(h[:, :, 0], p["norm.weight"], p["norm.bias"], template.norm.eps,
-                          p["head.weight"], p["head.bias"])
+    head = p["head.weight"], p["head.bias"]
+    if post:
+        logits = _linear(h[:, :, 0], *head)
+    else:
+        logits = _norm_linear(h[:, :, 0], p["norm.weight"], p["norm.bias"], template.norm.eps,
+                              *head)
     return logits, out
 
 

@@ -1,8 +1,20 @@
-"""A pre-LayerNorm transformer encoder classifier that returns every hidden state.
+"""A transformer encoder classifier that returns every hidden state.
 
 Teacher and student are the same class at different depths (and, optionally,
 widths). ``hiddens[0]`` is the embedding output, ``hiddens[i]`` the output of
 block i: exactly the layers the strategies in ``strategies`` index.
+
+LayerNorm placement (``norm``, ``config.ModelParams.norm``):
+
+* ``"post"`` (BERT / BART): each residual add is followed by a LayerNorm, and
+  the embedding output has its own (``embed_norm``), so every returned hidden
+  state is a LayerNorm output; the head reads the last [CLS] state as is.
+* ``"pre"`` (T5 / GPT-2 / Qwen3): each branch reads a LayerNorm of the
+  residual stream, the returned states are the raw stream, and a final
+  ``norm`` precedes the head.
+
+A module one placement does not use does not exist in it (no dead parameters
+in the optimizer, weight decay or checkpoints).
 
 Inputs are either float token features (B, T, F), read through a linear
 embedding, or, with ``vocab_size`` set, int64 token ids (B, T), read through
@@ -16,13 +28,28 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .config import NORMS  # LayerNorm placements
+
 PAD_ID = 0  # padding id of token inputs (and of the generation tasks' sequences)
 
 
+def check_norm(norm: str) -> str:
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of {list(NORMS)}, got {norm!r}")
+    return norm
+
+
 class Block(nn.Module):
-    def __init__(self, width: int, heads: int, mlp_ratio: int):
+    """Self-attention and MLP, each a residual branch.
+
+    pre: ``x = x + attn(ln1(x)); x = x + mlp(ln2(x))``; post:
+    ``x = ln1(x + attn(x)); x = ln2(x + mlp(x))``. Same parameter names in both
+    placements, so weight copy and the stacked layout (``batched``) do not depend on it.
+    """
+
+    def __init__(self, width: int, heads: int, mlp_ratio: int, norm: str = "pre"):
         super().__init__()
-        self.heads = heads
+        self.heads, self.placement = heads, check_norm(norm)
         self.ln1 = nn.LayerNorm(width)
         self.qkv = nn.Linear(width, 3 * width)
         self.proj = nn.Linear(width, width)
@@ -31,20 +58,27 @@ class Block(nn.Module):
             nn.Linear(width, mlp_ratio * width), nn.GELU(), nn.Linear(mlp_ratio * width, width)
         )
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def attention(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         b, t, d = x.shape
-        q, k, v = self.qkv(self.ln1(x)).view(b, t, 3, self.heads, d // self.heads).unbind(2)
+        q, k, v = self.qkv(x).view(b, t, 3, self.heads, d // self.heads).unbind(2)
         q, k, v = (z.transpose(1, 2) for z in (q, k, v))  # (b, heads, t, d_head)
         attn_mask = None if mask is None else mask[:, None, None, :]  # keys that may be seen
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
-        x = x + self.proj(y.transpose(1, 2).reshape(b, t, d))
-        return x + self.mlp(self.ln2(x))
+        return self.proj(y.transpose(1, 2).reshape(b, t, d))
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        if self.placement == "pre":
+            x = x + self.attention(self.ln1(x), mask)
+            return x + self.mlp(self.ln2(x))
+        x = self.ln1(x + self.attention(x, mask))
+        return self.ln2(x + self.mlp(x))
 
 
 class Encoder(nn.Module):
     """Token features (B, T, F) or token ids (B, T) -> class logits and the L + 1 hidden states.
 
-    A learned [CLS] token is prepended; the head reads its final-normed state.
+    A learned [CLS] token is prepended; the head reads its last state (through
+    the final ``norm`` with ``norm="pre"``; see the module docstring).
 
     vocab_size=None (default): x holds float features and ``embed`` is an
     ``nn.Linear(in_features, width)``. vocab_size=V: x holds int ids in
@@ -64,9 +98,11 @@ class Encoder(nn.Module):
         heads: int = 4,
         mlp_ratio: int = 2,
         vocab_size: int | None = None,
+        norm: str = "pre",
     ):
         super().__init__()
         self.depth, self.width, self.vocab_size = depth, width, vocab_size
+        self.placement = check_norm(norm)
         if vocab_size is None:
             if in_features is None:
                 raise ValueError("Encoder needs in_features (float inputs) or vocab_size (ids)")
@@ -75,8 +111,11 @@ class Encoder(nn.Module):
             self.embed = token_embedding(vocab_size, width)
         self.cls = nn.Parameter(torch.zeros(1, 1, width))
         self.pos = nn.Parameter(torch.randn(1, max_len + 1, width) * 0.02)
-        self.blocks = nn.ModuleList(Block(width, heads, mlp_ratio) for _ in range(depth))
-        self.norm = nn.LayerNorm(width)
+        if norm == "post":
+            self.embed_norm = nn.LayerNorm(width)  # BERT's embedding LayerNorm
+        self.blocks = nn.ModuleList(Block(width, heads, mlp_ratio, norm) for _ in range(depth))
+        if norm == "pre":
+            self.norm = nn.LayerNorm(width)  # the final norm of a pre-LN stack
         self.head = nn.Linear(width, n_classes)
 
     def forward(
@@ -86,13 +125,16 @@ class Encoder(nn.Module):
         mask: (B, T) bool, True for real tokens (None = all real)."""
         h = torch.cat([self.cls.expand(x.shape[0], -1, -1), self.embed(x)], dim=1)
         h = h + self.pos[:, : h.shape[1]]
+        if self.placement == "post":
+            h = self.embed_norm(h)
         if mask is not None:
             mask = token_mask(mask)
         hiddens = [h]
         for block in self.blocks:
             h = block(h, mask)
             hiddens.append(h)
-        return self.head(self.norm(h[:, 0])), hiddens
+        cls = h[:, 0] if self.placement == "post" else self.norm(h[:, 0])
+        return self.head(cls), hiddens
 
 
 def token_embedding(vocab_size: int, width: int) -> nn.Embedding:

@@ -7,12 +7,19 @@ BART / T5 experiments. Their sequences follow one convention::
     src[i] = source ids, EOS, PAD ...
     tgt[i] = BOS, target ids, EOS, PAD ...   decoder input tgt[:, :-1], labels tgt[:, 1:]
 
-Model (``EncoderDecoder``): pre-LayerNorm transformer. Encoder blocks are the
-classification encoder's ``models.Block`` (self-attention + MLP); decoder
-blocks (``DecoderBlock``) are causal self-attention + cross-attention to the
-final-normed encoder output + MLP. Both stacks return every hidden state:
-hidden 0 is the stack's embedding output (token + learned position
-embedding), hidden i the output of block i, the layers the strategies index.
+Model (``EncoderDecoder``): a transformer with either LayerNorm placement of
+``models`` (``norm``). Encoder blocks are the classification encoder's
+``models.Block`` (self-attention + MLP); decoder blocks (``DecoderBlock``) are
+causal self-attention + cross-attention to the encoder output (``memory``) +
+MLP. Both stacks return every hidden state: hidden 0 is the stack's embedding
+output (token + learned position embedding), hidden i the output of block i,
+the layers the strategies index. post (BART): each residual add is followed by
+a LayerNorm and each stack's embedding output has its own (BART's
+``layernorm_embedding``: ``enc_embed_norm`` / ``dec_embed_norm``), so every
+hidden state is a LayerNorm output; memory is the last encoder hidden and the
+head reads the last decoder hidden. pre (T5): the hidden states are the raw
+residual stream, and final norms (``enc_norm`` / ``dec_norm``) give the memory
+and the head's input.
 
 Vocabulary: separate source and target embeddings by default (the generation
 tasks ship separate ``src_vocab`` / ``tgt_vocab``); ``tgt_vocab_size=None``
@@ -29,14 +36,18 @@ reference). ``hid`` combines the two stack losses like the pairs: their sum
 (official BART / T5 code) or mean (``Objective.pair_reduce``); the per-stack
 values are logged as ``hid_enc`` / ``hid_dec``.
 
-Weight copy (``weight_copy_seq2seq_``) copies embeddings, positions, final
-norms and the output head, and per stack student block i <- teacher block
+Weight copy (``weight_copy_seq2seq_``) copies embeddings, positions, the
+stack-level norms of the placement and the output head, and per stack student block i <- teacher block
 ceil(i * L_T / L_S). Unlike the classification head, the output head is
 copied: teacher and student predict the same target vocabulary, and a tied
 head is the target embedding anyway (DistilBART copies it the same way).
 
+Decoding (``EncoderDecoder.generate``): greedy, or beam search with
+``beams`` > 1 (hypotheses ranked by log-probability / length, Hugging Face's
+default length penalty 1.0).
+
 Metrics: corpus BLEU (``sacrebleu.corpus_bleu``, default 13a tokenisation)
-and exact match (%) on detokenised word strings of greedy decodes.
+and exact match (%) on detokenised word strings of the decodes.
 """
 
 from __future__ import annotations
@@ -49,7 +60,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .losses import Objective, hidden_matching_loss, kl_teacher_student
-from .models import PAD_ID, Block, token_embedding
+from .models import PAD_ID, Block, check_norm, token_embedding
 from .strategies import Pairs, forward_targets, match_layers
 
 BOS_ID, EOS_ID = 1, 2
@@ -68,11 +79,15 @@ def _merge_heads(y: torch.Tensor) -> torch.Tensor:
 
 
 class DecoderBlock(nn.Module):
-    """Pre-LN decoder block: causal self-attention, cross-attention, MLP."""
+    """Decoder block: causal self-attention, cross-attention, MLP, each a residual branch.
 
-    def __init__(self, width: int, heads: int, mlp_ratio: int):
+    pre: ``x = x + f(ln(x))`` per branch; post: ``x = ln(x + f(x))`` (ln1, ln2,
+    ln3 in branch order), as ``models.Block``. Same parameter names in both.
+    """
+
+    def __init__(self, width: int, heads: int, mlp_ratio: int, norm: str = "pre"):
         super().__init__()
-        self.heads = heads
+        self.heads, self.placement = heads, check_norm(norm)
         self.ln1 = nn.LayerNorm(width)
         self.qkv = nn.Linear(width, 3 * width)
         self.proj = nn.Linear(width, width)
@@ -93,24 +108,37 @@ class DecoderBlock(nn.Module):
         memory_mask: torch.Tensor | None = None,
         cache: dict | None = None,
     ) -> torch.Tensor:
-        """x: (B, T, d); memory: (B, S, d) final-normed encoder output.
+        """x: (B, T, d); memory: (B, S, d) encoder output (``EncoderDecoder.encode``).
 
         self_mask: (B, 1, T, T_keys) bool, True where a query may attend (None:
         every key). memory_mask: (B, S) bool valid source tokens (None: all).
         cache: a dict for incremental decoding; it accumulates this block's
         self-attention keys and values, and keeps the cross-attention ones.
         """
+        if self.placement == "pre":
+            x = x + self.self_attention(self.ln1(x), self_mask, cache)
+            x = x + self.cross_attention(self.ln2(x), memory, memory_mask, cache)
+            return x + self.mlp(self.ln3(x))
+        x = self.ln1(x + self.self_attention(x, self_mask, cache))
+        x = self.ln2(x + self.cross_attention(x, memory, memory_mask, cache))
+        return self.ln3(x + self.mlp(x))
+
+    def self_attention(self, x: torch.Tensor, self_mask: torch.Tensor | None,
+                       cache: dict | None) -> torch.Tensor:
         b, t, d = x.shape
         q, k, v = (z.transpose(1, 2) for z in
-                   self.qkv(self.ln1(x)).view(b, t, 3, self.heads, d // self.heads).unbind(2))
+                   self.qkv(x).view(b, t, 3, self.heads, d // self.heads).unbind(2))
         if cache is not None:
             if "k" in cache:
                 k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
             cache["k"], cache["v"] = k, v
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=self_mask)
-        x = x + self.proj(_merge_heads(y))
+        return self.proj(_merge_heads(y))
 
-        q = _split_heads(self.q(self.ln2(x)), self.heads)
+    def cross_attention(self, x: torch.Tensor, memory: torch.Tensor,
+                        memory_mask: torch.Tensor | None, cache: dict | None) -> torch.Tensor:
+        b, _, d = x.shape
+        q = _split_heads(self.q(x), self.heads)
         if cache is not None and "mk" in cache:
             mk, mv = cache["mk"], cache["mv"]
         else:
@@ -121,8 +149,7 @@ class DecoderBlock(nn.Module):
                 cache["mk"], cache["mv"] = mk, mv
         attn_mask = None if memory_mask is None else memory_mask[:, None, None, :]
         y = F.scaled_dot_product_attention(q, mk, mv, attn_mask=attn_mask)
-        x = x + self.cross_proj(_merge_heads(y))
-        return x + self.mlp(self.ln3(x))
+        return self.cross_proj(_merge_heads(y))
 
 
 def causal_mask(tgt_mask: torch.Tensor) -> torch.Tensor:
@@ -143,6 +170,7 @@ class EncoderDecoder(nn.Module):
     forward(src, src_mask, tgt_in, tgt_mask) -> (logits (B, T_tgt, V_tgt),
     enc_hiddens (enc_depth + 1 tensors (B, S, d)), dec_hiddens (dec_depth + 1
     tensors (B, T_tgt, d))). A None mask is derived from the ids (``!= PAD_ID``).
+    norm: the LayerNorm placement (module docstring).
     """
 
     def __init__(
@@ -157,9 +185,11 @@ class EncoderDecoder(nn.Module):
         heads: int = 4,
         mlp_ratio: int = 2,
         tie_head: bool = True,
+        norm: str = "pre",
     ):
         super().__init__()
         self.enc_depth, self.dec_depth, self.width = enc_depth, dec_depth, width
+        self.placement = check_norm(norm)
         self.shared_vocab = tgt_vocab_size is None
         self.src_vocab_size = src_vocab_size
         self.tgt_vocab_size = src_vocab_size if tgt_vocab_size is None else tgt_vocab_size
@@ -169,28 +199,57 @@ class EncoderDecoder(nn.Module):
                           else token_embedding(self.tgt_vocab_size, width))
         self.src_pos = nn.Parameter(torch.randn(1, max_src_len, width) * 0.02)
         self.tgt_pos = nn.Parameter(torch.randn(1, max_tgt_len, width) * 0.02)
-        self.enc_blocks = nn.ModuleList(Block(width, heads, mlp_ratio) for _ in range(enc_depth))
-        self.dec_blocks = nn.ModuleList(
-            DecoderBlock(width, heads, mlp_ratio) for _ in range(dec_depth)
+        self.enc_blocks = nn.ModuleList(
+            Block(width, heads, mlp_ratio, norm) for _ in range(enc_depth)
         )
-        self.enc_norm = nn.LayerNorm(width)
-        self.dec_norm = nn.LayerNorm(width)
+        self.dec_blocks = nn.ModuleList(
+            DecoderBlock(width, heads, mlp_ratio, norm) for _ in range(dec_depth)
+        )
+        if norm == "pre":  # final norms of the pre-LN stacks
+            self.enc_norm = nn.LayerNorm(width)
+            self.dec_norm = nn.LayerNorm(width)
+        else:  # BART's layernorm_embedding, one per stack
+            self.enc_embed_norm = nn.LayerNorm(width)
+            self.dec_embed_norm = nn.LayerNorm(width)
         self.head = nn.Linear(width, self.tgt_vocab_size, bias=False)
         if tie_head:
             self.head.weight = self.tgt_embed.weight
 
+    @property
+    def stack_norms(self) -> tuple[str, str]:
+        """Names of the stack-level norms of this placement (encoder, decoder)."""
+        if self.placement == "pre":
+            return "enc_norm", "dec_norm"
+        return "enc_embed_norm", "dec_embed_norm"
+
+    def embed_src(self, src: torch.Tensor) -> torch.Tensor:
+        """Encoder hidden 0: token + position embedding (LayerNorm-ed with post)."""
+        h = self.src_embed(src) + self.src_pos[:, : src.shape[1]]
+        return self.enc_embed_norm(h) if self.placement == "post" else h
+
+    def embed_tgt(self, tgt: torch.Tensor, start: int = 0) -> torch.Tensor:
+        """Decoder hidden 0 of the ids ``tgt`` at positions start, start + 1, ..."""
+        h = self.tgt_embed(tgt) + self.tgt_pos[:, start : start + tgt.shape[1]]
+        return self.dec_embed_norm(h) if self.placement == "post" else h
+
+    def logits(self, h: torch.Tensor) -> torch.Tensor:
+        """Next-token logits of last-block decoder states (through dec_norm with pre)."""
+        return self.head(h if self.placement == "post" else self.dec_norm(h))
+
     def encode(
         self, src: torch.Tensor, src_mask: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """src (B, S) ids -> memory (B, S, d) (final-normed) and the enc_depth + 1 hiddens."""
+        """src (B, S) ids -> memory (B, S, d) and the enc_depth + 1 hiddens.
+
+        memory: the last hidden, through ``enc_norm`` with pre."""
         if src_mask is None:
             src_mask = src != PAD_ID
-        h = self.src_embed(src) + self.src_pos[:, : src.shape[1]]
+        h = self.embed_src(src)
         hiddens = [h]
         for block in self.enc_blocks:
             h = block(h, src_mask)
             hiddens.append(h)
-        return self.enc_norm(h), hiddens
+        return (h if self.placement == "post" else self.enc_norm(h)), hiddens
 
     def decode(
         self,
@@ -203,12 +262,12 @@ class EncoderDecoder(nn.Module):
         if tgt_mask is None:
             tgt_mask = tgt_in != PAD_ID
         self_mask = causal_mask(tgt_mask)
-        h = self.tgt_embed(tgt_in) + self.tgt_pos[:, : tgt_in.shape[1]]
+        h = self.embed_tgt(tgt_in)
         hiddens = [h]
         for block in self.dec_blocks:
             h = block(h, memory, self_mask, src_mask)
             hiddens.append(h)
-        return self.head(self.dec_norm(h)), hiddens
+        return self.logits(h), hiddens
 
     def forward(
         self,
@@ -223,6 +282,15 @@ class EncoderDecoder(nn.Module):
         logits, dec_hiddens = self.decode(tgt_in, memory, src_mask, tgt_mask)
         return logits, enc_hiddens, dec_hiddens
 
+    def _next_logits(self, tok: torch.Tensor, step: int, memory: torch.Tensor,
+                     src_mask: torch.Tensor, caches: list[dict]) -> torch.Tensor:
+        """Logits (B, V) after the ids tok (B, 1) at position ``step``, given the
+        earlier positions through the blocks' key/value caches."""
+        h = self.embed_tgt(tok, step)
+        for block, cache in zip(self.dec_blocks, caches):
+            h = block(h, memory, None, src_mask, cache)
+        return self.logits(h[:, -1])
+
     @torch.no_grad()
     def generate(
         self,
@@ -232,34 +300,41 @@ class EncoderDecoder(nn.Module):
         eos_id: int = EOS_ID,
         max_len: int | None = None,
         pad_id: int = PAD_ID,
+        beams: int = 1,
     ) -> torch.Tensor:
-        """Greedy decoding, batched, with a key/value cache.
+        """Greedy decoding (beams=1) or beam search (``_beam_search``), batched,
+        with a key/value cache.
 
         Returns (B, n) int64 ids without the leading BOS, n <= max_len (default
         ``max_tgt_len``): each row's tokens up to and including its first EOS,
-        then ``pad_id``. Decoding stops once every row has emitted EOS. Plain
-        argmax over the whole vocabulary: the result equals feeding the
+        then ``pad_id``. Decoding stops once every row has emitted EOS. Greedy
+        is plain argmax over the whole vocabulary: the result equals feeding the
         growing prefix through ``forward`` (all positions valid) and taking the
         argmax of the last position, step by step.
         """
         max_len = self.max_tgt_len if max_len is None else max_len
         if not 1 <= max_len <= self.max_tgt_len:
             raise ValueError(f"max_len must be in 1..{self.max_tgt_len}, got {max_len}")
+        if beams < 1:
+            raise ValueError(f"beams must be >= 1, got {beams}")
+        if beams > 1 and not 0 <= eos_id < self.tgt_vocab_size:
+            raise ValueError(f"beam search needs an EOS id in the vocabulary, got {eos_id}")
         was_training = self.training
         self.eval()
         if src_mask is None:
             src_mask = src != PAD_ID
         memory, _ = self.encode(src, src_mask)
+        if beams > 1:
+            out = self._beam_search(memory, src_mask, beams, bos_id, eos_id, max_len, pad_id)
+            self.train(was_training)
+            return out
         b = src.shape[0]
         caches: list[dict] = [{} for _ in self.dec_blocks]
         tok = torch.full((b, 1), bos_id, dtype=torch.long, device=src.device)
         done = torch.zeros(b, dtype=torch.bool, device=src.device)
         out = []
         for step in range(max_len):
-            h = self.tgt_embed(tok) + self.tgt_pos[:, step : step + 1]
-            for block, cache in zip(self.dec_blocks, caches):
-                h = block(h, memory, None, src_mask, cache)
-            nxt = self.head(self.dec_norm(h[:, -1])).argmax(-1)
+            nxt = self._next_logits(tok, step, memory, src_mask, caches).argmax(-1)
             nxt = nxt.masked_fill(done, pad_id)
             out.append(nxt)
             done = done | (nxt == eos_id)
@@ -268,6 +343,63 @@ class EncoderDecoder(nn.Module):
             tok = nxt[:, None]
         self.train(was_training)
         return torch.stack(out, dim=1)
+
+    def _beam_search(self, memory: torch.Tensor, src_mask: torch.Tensor, k: int, bos_id: int,
+                     eos_id: int, max_len: int, pad_id: int) -> torch.Tensor:
+        """Beam search of width k; ``generate``'s output format.
+
+        The k beams of every source row run as one batch of B * k rows (the key/
+        value caches reordered by beam after each step). A hypothesis scores the
+        sum of its tokens' log-probabilities (whole vocabulary, as greedy); a
+        finished one (ended by EOS, or cut at max_len) is ranked by score /
+        length, its token count including EOS (length penalty 1.0, Hugging
+        Face's default). Each step, every live beam's EOS extension is a
+        finished candidate, and the k best other extensions are the next live
+        beams. A live hypothesis of sum s < 0 can reach at most s / max_len
+        later, so decoding stops once every row holds k finished hypotheses
+        scoring at least that for all its live beams (or at max_len); the best
+        finished hypothesis of each row is returned.
+        """
+        b, dev = memory.shape[0], memory.device
+        memory, src_mask = memory.repeat_interleave(k, 0), src_mask.repeat_interleave(k, 0)
+        caches: list[dict] = [{} for _ in self.dec_blocks]
+        first = torch.arange(b, device=dev)[:, None] * k  # each row's first beam
+        live = torch.full((b, k), float("-inf"), device=dev)
+        live[:, 0] = 0.0  # one start beam per row, so the first step draws k distinct tokens
+        seqs = torch.empty(b * k, 0, dtype=torch.long, device=dev)
+        fin = torch.full((b, k), float("-inf"), device=dev)  # k best finished, score / length
+        fin_seqs = torch.full((b, k, max_len), pad_id, dtype=torch.long, device=dev)
+
+        def keep_best(scores: torch.Tensor, ended: torch.Tensor) -> None:
+            """Merge candidates (b, k) scores / (b * k, t) ids into the k best finished."""
+            nonlocal fin, fin_seqs
+            ended = F.pad(ended, (0, max_len - ended.shape[1]), value=pad_id).view(b, k, -1)
+            fin, i = torch.cat([fin, scores], 1).topk(k, dim=1)
+            i = i[..., None].expand(-1, -1, max_len)
+            fin_seqs = torch.cat([fin_seqs, ended], 1).gather(1, i)
+
+        tok = torch.full((b * k, 1), bos_id, dtype=torch.long, device=dev)
+        for step in range(max_len):
+            logp = self._next_logits(tok, step, memory, src_mask, caches).log_softmax(-1)
+            total = live.view(b * k, 1) + logp  # (b * k, V)
+            eos = torch.full((b * k, 1), eos_id, dtype=torch.long, device=dev)
+            keep_best(total[:, eos_id].view(b, k) / (step + 1), torch.cat([seqs, eos], 1))
+            total[:, eos_id] = float("-inf")
+            v = total.shape[1]
+            live, idx = total.view(b, k * v).topk(k, dim=1)
+            beam = (first + idx // v).view(-1)
+            seqs = torch.cat([seqs[beam], (idx % v).view(-1, 1)], 1)
+            for cache in caches:  # the cross-attention keys are equal across a row's beams
+                cache["k"], cache["v"] = cache["k"][beam], cache["v"][beam]
+            if step == max_len - 1:  # cut at max_len: finished without EOS
+                keep_best(live / max_len, seqs)
+            elif bool((fin[:, -1] >= live.max(1).values / max_len).all()):
+                break
+            tok = seqs[:, -1:]
+        best = fin_seqs[:, 0]
+        is_eos = best == eos_id
+        lengths = torch.where(is_eos.any(1), is_eos.int().argmax(1) + 1, max_len)
+        return best[:, : int(lengths.max())]
 
 
 # --------------------------------------------------------------------------- distillation
@@ -449,24 +581,26 @@ class Seq2SeqTeacherCache:
 
 
 def weight_copy_seq2seq_(student: EncoderDecoder, teacher: EncoderDecoder) -> EncoderDecoder:
-    """Copy embeddings, positions, final norms, output head and blocks, in place.
+    """Copy embeddings, positions, stack-level norms, output head and blocks, in place.
 
-    Per stack, student block i takes teacher block ceil(i * L_T / L_S)
-    (``strategies.forward_targets``). Widths, vocabularies, maximum lengths
-    and the sharing / tying layout must match.
+    The stack-level norms are those of the placement (``stack_norms``: final
+    norms with pre, embedding norms with post). Per stack, student block i
+    takes teacher block ceil(i * L_T / L_S) (``strategies.forward_targets``).
+    Widths, vocabularies, maximum lengths, the sharing / tying layout and the
+    LayerNorm placement must match.
     """
     if student.width != teacher.width:
         raise ValueError(f"weight_copy needs equal widths, got student {student.width} "
                          f"vs teacher {teacher.width}")
     for attr in ("src_vocab_size", "tgt_vocab_size", "shared_vocab", "tie_head",
-                 "max_src_len", "max_tgt_len"):
+                 "max_src_len", "max_tgt_len", "placement"):
         if getattr(student, attr) != getattr(teacher, attr):
             raise ValueError(f"weight_copy needs equal {attr}, got student "
                              f"{getattr(student, attr)} vs teacher {getattr(teacher, attr)}")
     with torch.no_grad():
         # tgt_embed is src_embed when shared, and head.weight is tgt_embed.weight when
         # tied: copying an alias twice is harmless.
-        for name in ("src_embed", "tgt_embed", "enc_norm", "dec_norm", "head"):
+        for name in ("src_embed", "tgt_embed", *teacher.stack_norms, "head"):
             getattr(student, name).load_state_dict(getattr(teacher, name).state_dict())
         student.src_pos.copy_(teacher.src_pos)
         student.tgt_pos.copy_(teacher.tgt_pos)
@@ -537,9 +671,11 @@ def evaluate_seq2seq(
     max_len: int | None = None,
     vocab: Sequence[str] | None = None,
     batch_size: int = 500,
+    beams: int = 1,
 ) -> dict[str, float]:
-    """Greedy-decode ``split.x`` and score it against ``split.y``: {"bleu", "exact_match"}.
+    """Decode ``split.x`` and score it against ``split.y``: {"bleu", "exact_match"}.
 
+    beams: 1 = greedy, else the beam width (``EncoderDecoder.generate``).
     split: anything with ``x`` (N, S) source ids and ``y`` (N, T + 1) references
     (``data.Split``). max_len: decoding steps (default T, room for the longest
     reference and its EOS, capped at the model's ``max_tgt_len``). vocab: the
@@ -552,8 +688,8 @@ def evaluate_seq2seq(
     hyps = []
     for i in range(0, len(split.x), batch_size):
         src = split.x[i : i + batch_size]
-        hyps += ids_to_text(model.generate(src, src != PAD_ID, bos, eos, max_len), vocab,
-                            bos, eos)
+        out = model.generate(src, src != PAD_ID, bos, eos, max_len, beams=beams)
+        hyps += ids_to_text(out, vocab, bos, eos)
     refs = ids_to_text(split.y, vocab, bos, eos)
     return {"bleu": corpus_bleu(hyps, refs), "exact_match": exact_match(hyps, refs)}
 

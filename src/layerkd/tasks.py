@@ -59,10 +59,10 @@ class Task:
             model = EncoderDecoder(len(self.src_vocab), len(self.tgt_vocab),
                                    self.splits["train"].x.shape[1],
                                    self.splits["train"].y.shape[1] - 1, depth, depth, width,
-                                   m.heads, m.mlp_ratio)
+                                   m.heads, m.mlp_ratio, norm=m.norm)
         else:
             model = Encoder(self.in_features, self.n_classes, self.max_len, depth, width,
-                            m.heads, m.mlp_ratio, vocab_size=self.vocab_size)
+                            m.heads, m.mlp_ratio, vocab_size=self.vocab_size, norm=m.norm)
         return model.to(self.device)
 
 
