@@ -200,3 +200,18 @@ def test_gain_figure_and_macros(tmp_path):
     assert m["ObjectiveAblationTasks"] == r"\texttt{mnist1d}, \texttt{listops}, \texttt{scan}"
     assert m["ObjectiveAblationSettings"].startswith(r"\texttt{sum\_sq}")
     assert "seeds 0, 1, 2" in ar.describe(parse_params(DEFAULT), "objective")
+
+
+def test_an_ablation_with_nothing_to_train_still_makes_its_stage_outputs(tmp_path, monkeypatch):
+    from layerkd import ablation
+
+    monkeypatch.chdir(tmp_path)
+    raw = raw_with(a_hid={"strategies": ["none"], "values": [1, 3]})
+    params = parse_params(raw).for_task("mnist1d")
+
+    class FakeTask:
+        name = "mnist1d"
+
+    assert ablation.run_ablations(FakeTask(), params, "a_hid") == []  # no teacher loaded
+    assert (tmp_path / "results/mnist1d/ablations_a_hid").is_dir()
+    assert (tmp_path / "models/ablations_a_hid/mnist1d").is_dir()

@@ -113,6 +113,8 @@ def run_ablations(task: Task, params: Params, kind: str = "shape") -> list[dict]
     """Every variant of one task and ablation kind; the teacher cache is computed
     once and shared (every variant keeps the task's transfer set)."""
     todo = ablation_variants(params, kind)
+    for folder in variant_dirs(task.name, "-", kind):  # the stage's outputs, even if empty
+        folder.parent.mkdir(parents=True, exist_ok=True)
     if not todo:
         return []
     teacher = load_teacher(task, params, teacher_paths(task.name)[1])

@@ -144,6 +144,7 @@ def gain_figure(runs: pd.DataFrame, kind: str, path) -> None:
                        alpha=0.5, lw=0)
         ax.axhline(0, color="0.5", lw=0.8)
         ax.set_xticks(range(len(labels)), labels)
+        ax.set_xlim(-0.5, len(labels) - 0.5)
         metric = "BLEU" if (part["metric"] == "BLEU").any() else "accuracy"
         ax.set(title=task, xlabel=SETTING_NAMES[kind][0],
                ylabel=f"gain over none ({metric} points)")
