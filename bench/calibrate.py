@@ -60,6 +60,8 @@ def main(argv=None) -> dict:
     raw = yaml.safe_load((ROOT / "params.yaml").read_text())
     raw = with_changes(raw, json.loads(args.changes))
     raw["tasks"], raw["ablations"]["tasks"] = [args.task], []
+    for kind in ("objective", "a_hid"):
+        raw["ablations"][kind]["tasks"] = []
     raw["distill"].update(seeds=[args.seed], strategies=["none", "forward"], inits=["random"])
     raw["angles"]["seeds"] = [args.seed]
     params = parse_params(raw)  # validated before anything trains

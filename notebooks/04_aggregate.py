@@ -15,6 +15,7 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
+from layerkd import ablation_report as ar
 from layerkd import aggregate as agg
 from layerkd import figures, report, stats
 from layerkd import objective_report as obr
@@ -182,6 +183,39 @@ if a.widths:
                 "score, mean $\\pm$ std over seeds.")
 
 # %% [markdown]
+# ## Ablation: normalisation of the hidden term (stage `ablate_objective`)
+# Every strategy under each hidden distance (`ablations.objective`); the task's
+# own distance is its main runs, and `none` (no hidden term) is the baseline of
+# every distance. Spread: the best minus the worst mean of the matching strategies.
+
+
+# %%
+def setting_ablation(kind, name, what):
+    if not params.ablations.sweep(kind).tasks:
+        return
+    runs = ar.setting_runs(ar.collect("results", kind), students, params, kind)
+    described = agg.latex_escape(ar.describe(params, kind))
+    write_table(name, ar.setting_table(runs, kind),
+                f"{what}: test score (accuracy \\% or BLEU), mean $\\pm$ std over seeds, per "
+                f"task, setting and strategy, and the spread between matching strategies "
+                f"(best minus worst mean); {described}.")
+    path = figs / f"{name}.png"
+    ar.gain_figure(runs, kind, path)
+    add_figure(path, f"{what}: gain over none (paired by seed) per matching strategy, the "
+               f"mean as a line and each seed as a point; {ar.describe(params, kind)}.")
+
+
+setting_ablation("objective", "objective_ablation", "Normalisation of the hidden term")
+
+# %% [markdown]
+# ## Ablation: weight of the hidden term (stage `ablate_a_hid`)
+# `a_hid` swept over `ablations.a_hid.values`; the task's own weight is its main
+# runs, and `none` (trained once) is the baseline of every weight.
+
+# %%
+setting_ablation("a_hid", "a_hid_ablation", "Weight of the hidden term")
+
+# %% [markdown]
 # ## Calibration
 # The teacher's lead over the `none` student (random init) is what leaves room
 # for distillation to help.
@@ -222,6 +256,7 @@ write_table("reproducibility", report.reproducibility_table(params, teachers, st
 machine = report.machine()
 values = report.result_macros(teachers, summary, vs_none, equiv, angle_table, margin)
 values.update(report.param_macros(params))
+values.update(ar.param_macros(params))
 kinds = {t: "classification" if t in CLASSIFICATION_TASKS else "generation" for t in params.tasks}
 values.update(report.overview_macros(summary, calibration, kinds, min_lead))
 values.update(report.data_macros(params.tasks))

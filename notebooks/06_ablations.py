@@ -1,31 +1,41 @@
 # %% [markdown]
-# # 6. Ablations: student depth and width
+# # 6. Ablations: student depth and width, the hidden term's normalisation and weight
 # The distillation runs again with one setting changed (`ablations` in
-# `params.yaml`): student depths against the same teacher, and students
-# narrower than the teacher, whose hidden states reach the teacher's width
-# through one trained linear map per student layer. Every other setting is
-# `distill`'s. The aggregate stage draws the figures.
+# `params.yaml`). `kind` picks the ablation:
+# * `shape` (stage `ablate`): student depths against the same teacher, and
+#   students narrower than the teacher, whose hidden states reach the teacher's
+#   width through one trained linear map per student layer;
+# * `objective` (stage `ablate_objective`): every strategy under each hidden
+#   distance (`ablations.objective.distances`);
+# * `a_hid` (stage `ablate_a_hid`): the weight of the hidden term
+#   (`ablations.a_hid.values`).
+#
+# Every other setting is `distill`'s. A variant equal to the task's main runs
+# is not trained again, and `none` (no hidden term) is trained once per
+# objective ablation. The aggregate stage draws the tables and figures.
 
 # %% tags=["parameters"]
 params_file = "params.yaml"
 task_name = "mnist"
+kind = "shape"
 
 # %%
 import pandas as pd
 
-from layerkd.ablation import run_ablations, variants
+from layerkd.ablation import ablation_variants, run_ablations
 from layerkd.config import load_params
 from layerkd.tasks import load_task
 
 params = load_params(params_file).for_task(task_name)
 task = load_task(task_name, params)
-print("variants:", list(variants(params)))
+print({name: p.distill.strategies for name, p in ablation_variants(params, kind).items()})
 
 # %%
-rows = run_ablations(task, params)
+rows = run_ablations(task, params, kind)
 
 # %%
 score = "test_bleu" if task.kind == "generate" else "test_acc"
 df = pd.DataFrame(rows)
-df.pivot_table(index="variant", columns="strategy", values=score, aggfunc="mean",
-               sort=False).round(2)
+if rows:
+    display(df.pivot_table(index="variant", columns="strategy", values=score, aggfunc="mean",
+                           sort=False).round(2))

@@ -83,6 +83,8 @@ def test_narrow_student_with_random_init_is_valid():
 def test_ablation_depths_are_checked_against_each_tasks_own_teacher():
     raw = with_change("tasks", ["mnist", "scan"])
     raw["ablations"]["tasks"] = ["scan"]
+    for kind in ("objective", "a_hid"):
+        raw["ablations"][kind]["tasks"] = ["scan"]
     raw["ablations"]["depths"] = [3, 9]  # scan's teacher has 6 blocks (overrides)
     with pytest.raises(ConfigError, match=r"ablations.depths: \[9\].*1..6"):
         parse_params(raw)

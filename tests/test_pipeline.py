@@ -169,6 +169,28 @@ def test_angles_ablations_and_paper_outputs(smoke_repo):
     assert "mnist (width 8)" in width and "mnist (width 16)" in width
     for name in ("depth.png", "init_gain.png"):
         assert (paper / "figures" / name).exists()
+    # the objective ablations: every setting, its own stage's runs or the main runs
+    a = params["ablations"]
+    for kind, name, settings in (("objective", "objective_ablation", "distances"),
+                                 ("a_hid", "a_hid_ablation", "values")):
+        text = (paper / "tables" / f"{name}.md").read_text()
+        assert "spread" in text.splitlines()[0]
+        for task in a[kind]["tasks"]:
+            for setting in a[kind][settings]:
+                label = f"{float(setting):g}" if kind == "a_hid" else setting
+                assert f"{task}: {'distance' if kind == 'objective' else 'a_hid'} {label}" in text
+            assert (smoke_repo / "notebooks" / "executed" /
+                    f"06_ablations_{kind}_{task}.ipynb").stat().st_size > 0
+        assert (paper / "figures" / f"{name}.png").exists()
+        assert f"](figures/{name}.png)" in (paper / "README.md").read_text()
+    # a_hid 3 is the main runs' weight: not trained again, none reused from the main runs
+    a_hid_runs = sorted(p.parts[-4] for p in smoke_repo.glob(
+        "results/mnist/ablations_a_hid/*/*/seed*/metrics.json"))
+    assert set(a_hid_runs) == {"a_hid_1"}
+    assert not list(smoke_repo.glob("results/mnist/ablations_a_hid/*/none"))
+    # no distance is the main runs': none trained once, in the first variant
+    assert [p.parts[-2] for p in smoke_repo.glob(
+        "results/scan/ablations_objective/*/none")] == ["distance_mse"]
     macros = (paper / "macros.tex").read_text()
     assert r"\newcommand{\MnistRandomForwardMean}" in macros
     assert r"\newcommand{\MnistEncoderRandomForwardAcute}" in macros

@@ -1,17 +1,26 @@
-"""Depth and width ablations: the distillation runs again with one setting changed.
+"""Ablations: the distillation runs again with one setting changed.
 
-Each variant is ``distill`` with ``student_depth`` (or ``student_width``)
-replaced and the strategies, seeds and initialisation of ``ablations``; it
-trains through the same ``stages.distill_all`` as the main runs and writes
-results/<task>/ablations/<variant>/<strategy>/seed<k>/metrics.json (the
-variant is the folder name; each run records its student depth and width).
+Depth and width (stage ``ablate``): each variant is ``distill`` with
+``student_depth`` (or ``student_width``) replaced and the strategies, seeds and
+initialisation of ``ablations``; results/<task>/ablations/<variant>/...
+
+The matching objective (stages ``ablate_objective`` and ``ablate_a_hid``): each
+variant is ``distill`` with the hidden distance (``distance_<d>``) or the
+hidden weight (``a_hid_<v>``) replaced; results/<task>/ablations_<kind>/<variant>/...
+(a folder per stage: DVC outputs may not overlap). The task's own setting is
+the main runs (not trained again); ``none`` has no hidden term and is trained
+once (or not at all when the main runs are reused) and is every value's baseline.
+
+Every variant trains through the same ``stages.distill_all`` as the main runs
+and writes <results>/<variant>/<strategy>/seed<k>/metrics.json (the variant is
+the folder name; each run records its student depth, width and objective).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .config import Params, parse_params
+from .config import NO_HIDDEN, SETTING_ABLATIONS, Params, parse_params
 from .experiment import load_teacher
 from .stages import distill_all, teacher_cache, teacher_paths
 from .tasks import Task
@@ -23,9 +32,7 @@ def variants(params: Params) -> dict[str, Params]:
     default depth is left out: its runs are the main runs of the distill stage
     (``aggregate.depth_runs`` puts them back beside the variants)."""
     a = params.ablations
-    base = params.model_dump()
-    base["distill"] |= {"strategies": a.strategies, "seeds": a.seeds, "inits": [a.init]}
-    base["angles"]["seeds"] = a.seeds[:1]  # angles are not measured on variants
+    base = _base(params, a.strategies, a.seeds, a.init)
     out = {}
     for depth in a.depths:
         if depth == params.distill.student_depth:
@@ -38,25 +45,82 @@ def variants(params: Params) -> dict[str, Params]:
     return out
 
 
-def variant_dirs(task: str, variant: str) -> tuple[Path, Path]:
-    """(results folder, checkpoint folder) of one ablation variant."""
-    return (Path(f"results/{task}/ablations/{variant}"),
-            Path(f"models/ablations/{task}/{variant}"))
+def _base(params: Params, strategies: list[str], seeds: list[int], init: str) -> dict:
+    """``params`` as a dict with the ablation's runs in ``distill``; the variants
+    ablate nothing themselves (their own checks would see the changed runs)."""
+    base = params.model_dump()
+    base["distill"] |= {"strategies": list(strategies), "seeds": list(seeds), "inits": [init]}
+    base["angles"]["seeds"] = list(seeds[:1])  # angles are not measured on variants
+    base["ablations"]["tasks"] = []
+    for kind in SETTING_ABLATIONS:
+        base["ablations"][kind]["tasks"] = []
+    return base
 
 
-def train_variant(task: Task, params: Params, teacher, variant: str, cache) -> list[dict]:
-    """Every strategy x seed of one variant (``params`` from ``variants``); each
-    run's metrics.json records its student depth and width."""
+def setting_variants(params: Params, kind: str) -> dict[str, Params]:
+    """{"distance_mse": ..., "distance_ln_mse": ...} (kind ``objective``) or
+    {"a_hid_0.3": ..., "a_hid_1": ..., "a_hid_10": ...} (kind ``a_hid``): the
+    runs to train for one task (pass ``params.for_task(task)``).
+
+    A value equal to the task's own setting is left out: the main runs are that
+    variant (``ablation_report.setting_runs`` puts them back). Strategies without
+    a hidden term (``none``) do not depend on the value: they are trained in the
+    first variant only, and not at all when the main runs are reused."""
+    a = params.ablations.sweep(kind)
+    strategies = a.strategies_of(params.distill)
+    base = _base(params, strategies, a.seeds, a.init)
+    baseline_done = any(a.is_main(params.distill, s) for s in a.settings())
+    out = {}
+    for setting in a.settings():
+        if a.is_main(params.distill, setting):
+            continue  # the main runs (distill stage) are this variant: not trained twice
+        runs = [s for s in strategies if not (baseline_done and s in NO_HIDDEN)]
+        baseline_done = baseline_done or any(s in NO_HIDDEN for s in runs)
+        if not runs:
+            continue
+        raw = {**base, "distill": {**base["distill"], **a.changes(setting),
+                                   "strategies": runs}}
+        out[a.variant(setting)] = parse_params(raw)
+    return out
+
+
+def variant_dirs(task: str, variant: str, kind: str = "shape") -> tuple[Path, Path]:
+    """(results folder, checkpoint folder) of one ablation variant; ``kind`` is
+    ``shape`` (depth and width) or one of ``config.SETTING_ABLATIONS``."""
+    if kind == "shape":
+        return (Path(f"results/{task}/ablations/{variant}"),
+                Path(f"models/ablations/{task}/{variant}"))
+    return (Path(f"results/{task}/ablations_{kind}/{variant}"),
+            Path(f"models/ablations_{kind}/{task}/{variant}"))
+
+
+def train_variant(task: Task, params: Params, teacher, variant: str, cache,
+                  kind: str = "shape") -> list[dict]:
+    """Every strategy x seed of one variant (``params`` from ``variants`` or
+    ``setting_variants``); each run's metrics.json records its student depth,
+    width and objective."""
     return distill_all(task, params, teacher, cache, params.distill.inits[0],
-                       *variant_dirs(task.name, variant), desc=f"{task.name}/{variant}")
+                       *variant_dirs(task.name, variant, kind), desc=f"{task.name}/{variant}")
 
 
-def run_ablations(task: Task, params: Params) -> list[dict]:
-    """Every variant of one task; the teacher cache is computed once and shared
-    (every variant keeps the task's transfer set)."""
+def ablation_variants(params: Params, kind: str = "shape") -> dict[str, Params]:
+    """The variants of one ablation kind: ``shape`` (depth and width),
+    ``objective`` or ``a_hid``."""
+    return variants(params) if kind == "shape" else setting_variants(params, kind)
+
+
+def run_ablations(task: Task, params: Params, kind: str = "shape") -> list[dict]:
+    """Every variant of one task and ablation kind; the teacher cache is computed
+    once and shared (every variant keeps the task's transfer set)."""
+    todo = ablation_variants(params, kind)
+    for folder in variant_dirs(task.name, "-", kind):  # the stage's outputs, even if empty
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    if not todo:
+        return []
     teacher = load_teacher(task, params, teacher_paths(task.name)[1])
     cache = teacher_cache(task, params, teacher)
     rows = []
-    for name, p in variants(params).items():
-        rows += [dict(row, variant=name) for row in train_variant(task, p, teacher, name, cache)]
+    for name, p in todo.items():
+        rows += [dict(row, variant=name)
+                 for row in train_variant(task, p, teacher, name, cache, kind)]
     return rows

@@ -24,6 +24,10 @@ NORMS = ("post", "pre")
 # (losses.pair_distance): the official choices of each model family.
 HIDDEN_DISTANCES = ("sum_sq", "mse", "ln_mse", "unit_sq")
 PAIR_REDUCTIONS = ("mean", "sum")
+# Ablations of the matching objective (sub-sections of `ablations`, one stage each).
+SETTING_ABLATIONS = ("objective", "a_hid")
+# Strategies without a hidden term: they do not depend on the objective's settings.
+NO_HIDDEN = ("none",)
 
 
 class ConfigError(ValueError):
@@ -164,9 +168,79 @@ class AnglesParams(_Strict):
     bins: int = Field(60, ge=5, description="histogram bins over cosine -1..1")
 
 
+class _SettingAblation(_Strict):
+    """One setting of the matching objective swept over values (stages
+    ``ablate_<kind>@<task>``), every other setting `distill`'s (after the task's
+    overrides). A value equal to the task's own setting is not trained again: the
+    main runs of the distill stage are that variant. ``none`` has no hidden term,
+    so it does not depend on the swept setting: it is trained once (or taken from
+    the main runs) and serves as the baseline of every value."""
+
+    tasks: list[str] = Field([], description="tasks ablated (each must be in `tasks`); [] = none")
+    init: str = Field("random", description="student initialisation of every variant")
+    seeds: list[int] = Field([0, 1, 2], min_length=1)
+
+    def settings(self) -> list:
+        raise NotImplementedError
+
+    def changes(self, setting) -> dict:
+        """The `distill` keys one value of the sweep sets."""
+        raise NotImplementedError
+
+    def variant(self, setting) -> str:
+        """The variant's folder name, e.g. ``distance_mse`` or ``a_hid_10``."""
+        raise NotImplementedError
+
+    def strategies_of(self, distill: "DistillParams") -> list[str]:
+        return list(getattr(self, "strategies", None) or distill.strategies)
+
+    def is_main(self, distill: "DistillParams | dict", setting) -> bool:
+        """Whether ``setting`` is the task's own (``distill`` after its overrides)."""
+        get = distill.get if isinstance(distill, dict) else lambda k: getattr(distill, k)
+        return all(get(k) == v for k, v in self.changes(setting).items())
+
+
+class ObjectiveAblationParams(_SettingAblation):
+    """Normalisation of the hidden term: every strategy under each hidden distance."""
+
+    strategies: Optional[list[str]] = Field(None, min_length=1,
+                                            description="null = distill.strategies")
+    distances: list[str] = Field(["sum_sq", "mse", "ln_mse"], min_length=1,
+                                 description="hidden distances (distill.hidden_distance)")
+    batch_divide: bool = Field(False, description="distill.hidden_batch_divide of every "
+                               "variant (false: sum_sq is the raw squared L2 over the width)")
+
+    def settings(self) -> list[str]:
+        return list(self.distances)
+
+    def changes(self, setting) -> dict:
+        return {"hidden_distance": setting, "hidden_batch_divide": self.batch_divide}
+
+    def variant(self, setting) -> str:
+        return f"distance_{setting}"
+
+
+class AHidAblationParams(_SettingAblation):
+    """Weight of the hidden term: a_hid swept over values."""
+
+    strategies: list[str] = Field(["none", "forward", "reverse"], min_length=1)
+    values: list[float] = Field([0.3, 1.0, 3.0, 10.0], min_length=1,
+                                description="weights of the hidden term (distill.a_hid), > 0")
+
+    def settings(self) -> list[float]:
+        return list(self.values)
+
+    def changes(self, setting) -> dict:
+        return {"a_hid": float(setting)}
+
+    def variant(self, setting) -> str:
+        return f"a_hid_{float(setting):g}"
+
+
 class AblationParams(_Strict):
     """Depth and width ablations (stage `ablate@<task>`), each variant trained
-    with `distill`'s other settings."""
+    with `distill`'s other settings; `objective` and `a_hid`: the hidden term's
+    normalisation and weight (stages `ablate_objective@<task>`, `ablate_a_hid@<task>`)."""
 
     tasks: list[str] = Field([], description="tasks ablated (each must be in `tasks`); [] = none")
     init: str = Field("random", description="student initialisation of every variant")
@@ -175,6 +249,13 @@ class AblationParams(_Strict):
     seeds: list[int] = Field([0, 1, 2], min_length=1)
     depths: list[int] = Field([1, 2, 3, 4, 6, 9], description="student depths (<= teacher's)")
     widths: list[int] = Field([32], description="student widths (< teacher's, with projections)")
+    objective: ObjectiveAblationParams = ObjectiveAblationParams()
+    a_hid: AHidAblationParams = AHidAblationParams()
+
+    def sweep(self, kind: str) -> _SettingAblation:
+        """The sub-section of one setting ablation (``objective`` or ``a_hid``)."""
+        _check_members("ablation kind", [kind], SETTING_ABLATIONS, error=ConfigError)
+        return getattr(self, kind)
 
 
 class RuntimeParams(_Strict):
@@ -208,6 +289,9 @@ class Params(_Strict):
         raw = self.model_dump()
         # ablation depths were checked against each task's own teacher above
         raw["ablations"]["tasks"] = [t for t in raw["ablations"]["tasks"] if t == task]
+        for kind in SETTING_ABLATIONS:
+            sweep = raw["ablations"][kind]
+            sweep["tasks"] = [t for t in sweep["tasks"] if t == task]
         raw["ablations"]["depths"] = [d for d in raw["ablations"]["depths"]
                                       if d <= self._teacher_depth(task)]
         for section, changes in raw.pop("overrides").get(task, {}).items():
@@ -258,6 +342,7 @@ class Params(_Strict):
             )
         if len(set(d.seeds)) != len(d.seeds):
             raise ValueError(f"distill.seeds={d.seeds} has duplicates")
+        self._check_setting_ablations()  # last: it relies on the checks above
         return self
 
     def _check_analysis(self) -> None:
@@ -297,6 +382,47 @@ class Params(_Strict):
                              "allowed values: " + str([s for s in STRATEGIES
                                                        if s != "in_order_random"]))
 
+    def _check_setting_ablations(self) -> None:
+        for kind in SETTING_ABLATIONS:
+            a, name = self.ablations.sweep(kind), f"ablations.{kind}"
+            _check_members(f"{name}.tasks", a.tasks, tuple(self.tasks))
+            if not a.tasks:  # nothing is ablated: the other settings are unused
+                continue
+            _check_members(f"{name}.init", [a.init], INITS)
+            if getattr(a, "strategies", None):
+                _check_members(f"{name}.strategies", a.strategies, STRATEGIES)
+            for key in ("seeds", "strategies", "distances", "values"):
+                v = getattr(a, key, None)
+                if v and len(set(v)) != len(v):
+                    raise ValueError(f"{name}.{key}={v} has duplicates")
+            if kind == "objective":
+                _check_members(f"{name}.distances", a.distances, HIDDEN_DISTANCES)
+            if kind == "a_hid":
+                bad = [v for v in a.values if not v > 0]
+                if bad:
+                    raise ValueError(f"{name}.values: {bad} not allowed; allowed values: "
+                                     "> 0 (a_hid = 0 is the strategy none)")
+            for task in a.tasks:
+                d = self._distill_of(task)
+                main = [s for s in a.settings() if a.is_main(d, s)]
+                if not main:
+                    continue
+                # the main runs are reused for the task's own setting: they must hold
+                # every run of the variant
+                why = (f"(the main runs of task {task!r} are reused for its own setting "
+                       f"{a.variant(main[0])})")
+                _check_members(f"{name}.init", [a.init], tuple(d["inits"]),
+                               note=f" (distill.inits) {why}")
+                _check_members(f"{name}.strategies", a.strategies_of(self.distill),
+                               tuple(d["strategies"]), note=f" (distill.strategies) {why}")
+                _check_members(f"{name}.seeds", a.seeds, tuple(d["seeds"]),
+                               note=f" (distill.seeds) {why}")
+
+    def _distill_of(self, task: str) -> dict:
+        """``distill`` of one task, its overrides applied (a plain dict)."""
+        raw = self.overrides.get(task)
+        return {**self.distill.model_dump(), **(raw.distill if raw else {})}
+
     def _teacher_depth(self, task: str) -> int:
         raw = self.overrides.get(task)
         return (raw.model if raw else {}).get("teacher_depth", self.model.teacher_depth)
@@ -306,10 +432,11 @@ class Params(_Strict):
         return self.distill.student_width or self.model.width
 
 
-def _check_members(name: str, values: list[str], allowed: tuple[str, ...]) -> None:
+def _check_members(name: str, values: list, allowed: tuple, note: str = "",
+                   error: type[Exception] = ValueError) -> None:
     for v in values:
         if v not in allowed:
-            raise ValueError(f"{name}: {v!r} is not allowed; allowed values: {list(allowed)}")
+            raise error(f"{name}: {v!r} is not allowed; allowed values: {list(allowed)}{note}")
 
 
 def _format(err: ValidationError) -> str:

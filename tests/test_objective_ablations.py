@@ -1,0 +1,217 @@
+"""The objective ablations (hidden distance, hidden weight): variants, their
+checks, and the report's tables on synthetic runs."""
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from layerkd import ablation_report as ar
+from layerkd.ablation import setting_variants, variant_dirs
+from layerkd.config import ConfigError, parse_params
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def raw_with(**sections):
+    raw = copy.deepcopy(DEFAULT)
+    for kind, changes in sections.items():
+        raw["ablations"][kind] |= changes
+    return raw
+
+
+# --- variants ---------------------------------------------------------------
+
+
+def test_objective_variants_reuse_the_main_distance_and_train_none_nowhere():
+    params = parse_params(DEFAULT)
+    v = setting_variants(params.for_task("mnist1d"), "objective")
+    assert list(v) == ["distance_mse", "distance_ln_mse"]  # sum_sq: the main runs
+    matching = [s for s in params.distill.strategies if s != "none"]
+    for name, p in v.items():
+        assert p.distill.hidden_distance == name.removeprefix("distance_")
+        assert p.distill.hidden_batch_divide is False
+        assert p.distill.strategies == matching  # none: from the main runs
+        assert p.distill.seeds == [0, 1, 2] and p.distill.inits == ["random"]
+        assert p.distill.a_hid == params.distill.a_hid
+        assert p.distill.epochs == params.distill.epochs
+    # a generation task keeps its own overrides
+    scan = setting_variants(params.for_task("scan"), "objective")["distance_mse"]
+    assert scan.distill.student_depth == 3 and scan.distill.epochs == 30
+
+
+def test_objective_variants_without_the_main_setting_train_none_once():
+    raw = raw_with(objective={"distances": ["mse", "ln_mse", "sum_sq"], "batch_divide": True,
+                              "strategies": ["none", "forward"]})
+    v = setting_variants(parse_params(raw).for_task("scan"), "objective")
+    assert list(v) == ["distance_mse", "distance_ln_mse", "distance_sum_sq"]
+    assert [p.distill.strategies for p in v.values()] == [["none", "forward"], ["forward"],
+                                                         ["forward"]]
+    assert all(p.distill.hidden_batch_divide for p in v.values())
+
+
+def test_a_hid_variants_reuse_the_main_weight_and_its_none_runs():
+    params = parse_params(DEFAULT)
+    v = setting_variants(params.for_task("mnist1d"), "a_hid")
+    assert params.distill.a_hid == 3
+    assert list(v) == ["a_hid_0.3", "a_hid_1", "a_hid_10"]
+    assert [p.distill.a_hid for p in v.values()] == [0.3, 1.0, 10.0]
+    assert all(p.distill.strategies == ["forward", "reverse"] for p in v.values())
+    assert all(p.distill.hidden_distance == "sum_sq" for p in v.values())
+
+
+def test_a_hid_none_trained_once_when_no_value_is_the_main_one():
+    raw = raw_with(a_hid={"values": [1, 10]})
+    v = setting_variants(parse_params(raw).for_task("scan"), "a_hid")
+    assert [p.distill.strategies for p in v.values()] == [["none", "forward", "reverse"],
+                                                         ["forward", "reverse"]]
+    # a task whose own a_hid is 10 (overrides) reuses its main runs at 10
+    raw["overrides"]["scan"]["distill"]["a_hid"] = 10.0
+    v = setting_variants(parse_params(raw).for_task("scan"), "a_hid")
+    assert list(v) == ["a_hid_1"] and v["a_hid_1"].distill.strategies == ["forward", "reverse"]
+
+
+def test_only_none_at_a_new_value_trains_nothing():
+    raw = raw_with(a_hid={"strategies": ["none"], "values": [1, 3]})
+    assert setting_variants(parse_params(raw).for_task("mnist1d"), "a_hid") == {}
+
+
+def test_objective_ablations_write_beside_the_depth_ablation():
+    assert variant_dirs("scan", "a_hid_10", "a_hid") == (
+        Path("results/scan/ablations_a_hid/a_hid_10"), Path("models/ablations_a_hid/scan/a_hid_10"))
+    assert variant_dirs("scan", "depth1") == (Path("results/scan/ablations/depth1"),
+                                              Path("models/ablations/scan/depth1"))
+
+
+# --- checks -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind, changes, expected", [
+    ("objective", {"distances": ["sum_sq", "cosine"]},
+     ["ablations.objective.distances", "'cosine'", "unit_sq"]),
+    ("objective", {"tasks": ["mnist1d", "digits_x"]}, ["ablations.objective.tasks", "'digits_x'"]),
+    ("objective", {"strategies": ["forward", "sideways"]},
+     ["ablations.objective.strategies", "'sideways'"]),
+    ("objective", {"init": "zeros"}, ["ablations.objective.init", "'zeros'", "weight_copy"]),
+    ("objective", {"distances": ["mse", "mse"]}, ["ablations.objective.distances", "duplicates"]),
+    ("objective", {"distances": []}, ["ablations.objective.distances"]),
+    ("objective", {"seeds": [0, 5]},
+     ["ablations.objective.seeds", "5", "distill.seeds", "main runs of task 'mnist1d'"]),
+    ("a_hid", {"values": [1, 0]}, ["ablations.a_hid.values", "[0.0]", "> 0"]),
+    ("a_hid", {"values": [1, 1]}, ["ablations.a_hid.values", "duplicates"]),
+    ("a_hid", {"tasks": ["mnist1d", "sst2"]}, ["ablations.a_hid.tasks", "'sst2'"]),
+    ("a_hid", {"seeds": [1, 1]}, ["ablations.a_hid.seeds", "duplicates"]),
+    ("a_hid", {"strategies": ["none", "all_to_two"]}, ["ablations.a_hid.strategies", "'all_to_two'"]),
+    ("a_hid", {"distances": ["mse"]}, ["ablations.a_hid.distances", "unknown parameter"]),
+])
+def test_bad_objective_ablation_names_parameter_value_and_allowed(kind, changes, expected):
+    with pytest.raises(ConfigError) as err:
+        parse_params(raw_with(**{kind: changes}))
+    for fragment in expected:
+        assert fragment in str(err.value), (fragment, str(err.value))
+
+
+def test_task_outside_tasks_and_reuse_needing_main_runs():
+    raw = raw_with()
+    raw["tasks"] = ["mnist", "mnist1d", "numbers_ro"]  # scan and listops left out
+    with pytest.raises(ConfigError, match=r"ablations.objective.tasks: 'listops' is not allowed"):
+        parse_params(raw)
+    raw["ablations"]["objective"]["tasks"] = []
+    with pytest.raises(ConfigError, match=r"ablations.a_hid.tasks: 'scan' is not allowed"):
+        parse_params(raw)
+    raw["ablations"]["a_hid"]["tasks"] = ["mnist1d"]
+    parse_params(raw)
+    # the main runs are reused at a_hid = 3: they must hold the ablation's strategies
+    raw["distill"]["strategies"] = ["none", "forward"]
+    with pytest.raises(ConfigError, match=r"ablations.a_hid.strategies: 'reverse'.*main runs"):
+        parse_params(raw)
+    raw["ablations"]["a_hid"]["values"] = [1, 10]  # nothing reused: any strategies
+    parse_params(raw)
+
+
+# --- report -----------------------------------------------------------------
+
+
+def synthetic(kind="a_hid"):
+    """Main runs at a_hid 3 (none, forward, reverse), variants at 1 and 10."""
+    raw = raw_with(a_hid={"tasks": ["mnist1d"], "values": [1, 3, 10], "seeds": [0, 1]})
+    raw["ablations"]["objective"]["tasks"] = []
+    params = parse_params(raw)
+    main = pd.DataFrame({"task": "mnist1d", "init": "random",
+                         "strategy": ["none", "forward", "reverse"] * 2 + ["random"],
+                         "seed": [0, 0, 0, 1, 1, 1, 0],
+                         "score": [70.0, 74.0, 72.0, 72.0, 76.0, 70.0, 99.0], "metric": "acc"})
+    var = pd.DataFrame({"task": "mnist1d", "init": "random",
+                        "strategy": ["forward", "reverse"] * 4,
+                        "seed": [0, 0, 1, 1] * 2,
+                        "variant": ["a_hid_1"] * 4 + ["a_hid_10"] * 4,
+                        "score": [71.0, 71.0, 73.0, 73.0, 60.0, 66.0, 62.0, 70.0],
+                        "metric": "acc"})
+    stale = var.iloc[:1].assign(variant="a_hid_0.3", score=0.0)
+    return params, main, pd.concat([var, stale], ignore_index=True)
+
+
+def test_setting_runs_put_back_the_main_runs_and_repeat_none():
+    params, main, var = synthetic()
+    runs = ar.setting_runs(var, main, params, "a_hid")
+    assert runs["label"].unique().tolist() == ["1", "3", "10"]  # a_hid_0.3 is stale
+    assert "random" not in set(runs["strategy"])  # not a strategy of the ablation
+    assert len(runs) == 3 * 3 * 2  # settings x strategies x seeds
+    none = runs[runs["strategy"] == "none"]
+    assert none.groupby("label")["score"].apply(list).to_dict() == {
+        "1": [70.0, 72.0], "3": [70.0, 72.0], "10": [70.0, 72.0]}
+    assert set(runs[runs["label"] == "3"]["source"]) == {"main"}
+    assert set(runs[runs["label"] == "10"]["source"]) == {"a_hid_10", "main"}  # none from main
+
+
+def test_setting_table_values_and_spread():
+    params, main, var = synthetic()
+    runs = ar.setting_runs(var, main, params, "a_hid")
+    table = ar.setting_table(runs, "a_hid")
+    assert table.index.tolist() == ["mnist1d: a_hid 1", "mnist1d: a_hid 3", "mnist1d: a_hid 10"]
+    assert table.columns.tolist() == ["none", "forward", "reverse", "spread"]
+    assert table.loc["mnist1d: a_hid 3", "forward"] == "75.0 ± 1.4"
+    assert table.loc["mnist1d: a_hid 10", "none"] == "71.0 ± 1.4"
+    # spread = max - min of the matching strategies' means: 3 -> 75 - 71, 10 -> 68 - 61
+    assert table["spread"].tolist() == ["0.0", "4.0", "7.0"]
+    s = ar.spread(runs)
+    assert s["spread"].tolist() == [0.0, 4.0, 7.0]
+    g = ar.gains(runs)
+    assert g[(g["label"] == "10") & (g["strategy"] == "reverse")]["gain"].tolist() == [-4.0, -2.0]
+
+
+def test_spread_needs_two_matching_strategies():
+    runs = pd.DataFrame({"task": "t", "order": 0, "label": "mse", "seed": [0, 0],
+                         "strategy": ["none", "forward"], "score": [1.0, 2.0]})
+    assert np.isnan(ar.spread(runs)["spread"].iloc[0])
+
+
+def test_gain_figure_and_macros(tmp_path):
+    params, main, var = synthetic()
+    runs = ar.setting_runs(var, main, params, "a_hid")
+    ar.gain_figure(runs, "a_hid", tmp_path / "a_hid.png")
+    assert (tmp_path / "a_hid.png").read_bytes()[:4] == b"\x89PNG"
+    m = ar.param_macros(parse_params(DEFAULT))
+    assert m["AHidAblationSettings"] == "0.3, 1, 3, 10"
+    assert m["ObjectiveAblationTasks"] == r"\texttt{mnist1d}, \texttt{listops}, \texttt{scan}"
+    assert m["ObjectiveAblationSettings"].startswith(r"\texttt{sum\_sq}")
+    assert "seeds 0, 1, 2" in ar.describe(parse_params(DEFAULT), "objective")
+
+
+def test_an_ablation_with_nothing_to_train_still_makes_its_stage_outputs(tmp_path, monkeypatch):
+    from layerkd import ablation
+
+    monkeypatch.chdir(tmp_path)
+    raw = raw_with(a_hid={"strategies": ["none"], "values": [1, 3]})
+    params = parse_params(raw).for_task("mnist1d")
+
+    class FakeTask:
+        name = "mnist1d"
+
+    assert ablation.run_ablations(FakeTask(), params, "a_hid") == []  # no teacher loaded
+    assert (tmp_path / "results/mnist1d/ablations_a_hid").is_dir()
+    assert (tmp_path / "models/ablations_a_hid/mnist1d").is_dir()
