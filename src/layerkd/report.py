@@ -194,7 +194,7 @@ def param_macros(params) -> dict[str, str]:
             "TeacherEpochs": fmt(t.epochs), "StudentEpochs": fmt(d.epochs),
             "NumSeeds": fmt(len(d.seeds)), "NumStrategies": fmt(len(d.strategies)),
             "AlphaCE": fmt(d.a_ce), "AlphaKL": fmt(d.a_kl), "AlphaHid": fmt(d.a_hid),
-            "Temperature": fmt(d.temperature),
+            "Temperature": fmt(d.temperature), "Beams": fmt(m.beams),
             "AblationDepths": ", ".join(str(x) for x in a.depths),
             "AblationWidths": ", ".join(str(x) for x in a.widths) or "none",
             "AngleSeeds": fmt(len(params.angles.seeds)),
