@@ -6,7 +6,8 @@
 # `distill.batch_students` students train together as stacked parameters
 # (`layerkd.batched`; 0 = all of them, 1 = one at a time); each keeps its own
 # initialisation, batch order, pairs, optimizer state and best weights.
-# Generation tasks train their encoder-decoder students one at a time.
+# Generation tasks train their encoder-decoder students in a pool of worker
+# threads, one torch thread each (`batch_students: 1` = one at a time).
 
 # %% tags=["parameters"]
 params_file = "params.yaml"

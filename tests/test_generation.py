@@ -2,13 +2,17 @@
 
 import json
 
+import pytest
 import torch
 
+from layerkd import generation
 from layerkd.config import parse_params
 from layerkd.data import Split
 from layerkd.generation import (distill_generation, teacher_cache_generation,
                                 train_teacher_generation)
+from layerkd.stages import distill_all
 from layerkd.tasks import Task
+from layerkd.train import NonFiniteLoss
 
 TINY = {"model": {"width": 16, "heads": 2, "teacher_depth": 2},
         "teacher": {"epochs": 2, "batch_size": 16},
@@ -69,3 +73,82 @@ def test_narrow_student_trains_and_saves_both_stacks_projections(tmp_path):
 def test_generation_task_reports_bleu():
     task = copy_task()
     assert task.kind == "generate" and task.metric == "bleu"
+
+
+def small_setup(**distill):
+    raw = json.loads(json.dumps(TINY))
+    raw["distill"].update(seeds=[0, 1], strategies=["forward", "in_order_random"], **distill)
+    params, task = parse_params(raw), copy_task()
+    teacher = task.encoder(2, 16, params).eval()
+    return params, task, teacher, teacher_cache_generation(teacher, task, params)
+
+
+def test_pool_of_workers_equals_sequential_training_at_one_thread(tmp_path):
+    params, task, teacher, cache = small_setup()
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        one = distill_all(task, params, teacher, cache, "weight_copy", tmp_path / "r1",
+                          tmp_path / "m1", workers=1)
+    finally:
+        torch.set_num_threads(threads)
+    pool = distill_all(task, params, teacher, cache, "weight_copy", tmp_path / "r2",
+                       tmp_path / "m2", workers=2)
+    assert torch.get_num_threads() == threads  # restored after the pool
+    assert [(r["strategy"], r["seed"]) for r in pool] == [
+        ("forward", 0), ("forward", 1), ("in_order_random", 0), ("in_order_random", 1)]
+    for a, b in zip(one, pool):
+        a, b = dict(a), dict(b)
+        assert a.pop("wall_s") > 0 and b.pop("wall_s") > 0
+        assert a == b
+        name = f"{a['strategy']}_seed{a['seed']}.pt"
+        sa, sb = (torch.load(tmp_path / m / name)["state_dict"] for m in ("m1", "m2"))
+        assert sa.keys() == sb.keys()
+        for k in sa:
+            torch.testing.assert_close(sa[k], sb[k], rtol=1e-5, atol=1e-6)
+        run = tmp_path / "r2" / a["strategy"] / f"seed{a['seed']}"
+        saved = json.loads((run / "metrics.json").read_text())
+        saved.pop("wall_s")
+        assert saved == json.loads(json.dumps(b))
+        assert (run / "live" / "plots" / "metrics" / "val" / "bleu.tsv").exists()
+    # the pool trains exactly what distill_generation trains alone (at one thread)
+    try:
+        torch.set_num_threads(1)
+        alone = distill_generation(task, params, teacher, cache, "weight_copy",
+                                   "in_order_random", 1, progress=False)
+    finally:
+        torch.set_num_threads(threads)
+    alone.pop("wall_s")
+    assert alone == {k: v for k, v in pool[3].items() if k != "wall_s"}
+
+
+def test_batch_students_one_means_one_at_a_time(tmp_path, monkeypatch):
+    params, task, teacher, cache = small_setup(batch_students=1)
+    seen = []
+    real = generation.distill_generation_runs
+    monkeypatch.setattr(generation, "distill_generation_runs",
+                        lambda *a, workers=None, **k: seen.append(workers) or real(
+                            *a, workers=workers, **k))
+    distill_all(task, params, teacher, cache, "random", tmp_path / "r", tmp_path / "m",
+                workers=2)
+    assert seen == [1]
+
+
+def test_worker_error_names_its_run(tmp_path, monkeypatch):
+    params, task, teacher, cache = small_setup()
+    real = generation.train_seq2seq_distiller
+
+    def failing(task, params, distiller, cache, init, strategy, seed, *a, **k):
+        if (strategy, seed) == ("forward", 1):
+            raise NonFiniteLoss("non-finite loss (nan) at epoch 0, step 0")
+        return real(task, params, distiller, cache, init, strategy, seed, *a, **k)
+
+    monkeypatch.setattr(generation, "train_seq2seq_distiller", failing)
+    threads = torch.get_num_threads()
+    with pytest.raises(NonFiniteLoss) as info:
+        distill_all(task, params, teacher, cache, "random", tmp_path / "r", tmp_path / "m",
+                    workers=2)
+    assert "in generation run scan/random/forward/seed1" in info.value.__notes__
+    assert torch.get_num_threads() == threads
+    # the failure stops the other runs: a later run never finishes
+    assert not (tmp_path / "r" / "in_order_random" / "seed1" / "metrics.json").exists()

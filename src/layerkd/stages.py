@@ -43,22 +43,34 @@ def teacher_cache(task: Task, params: Params, teacher):
 
 
 def distill_all(task: Task, params: Params, teacher, cache, init: str, results_dir: Path,
-                models_dir: Path, desc: str | None = None) -> list[dict]:
+                models_dir: Path, desc: str | None = None,
+                workers: int | None = None) -> list[dict]:
     """Every strategy x seed of ``params.distill`` from one initialisation:
-    results_dir/<strategy>/seed<k>/metrics.json and models_dir/<strategy>_seed<k>.pt.
-    Classification students train together (``batched``), generation students
-    one after another."""
+    results_dir/<strategy>/seed<k>/metrics.json and models_dir/<strategy>_seed<k>.pt;
+    metrics in run order (strategy, then seed).
+
+    Classification students train together (``batched``, groups of
+    ``distill.batch_students``). Generation students train in a pool of
+    ``workers`` threads, one torch intra-op thread each
+    (``generation.distill_generation_runs``; default ``batched.default_workers``:
+    one per torch CPU thread, 1 on a GPU), with the results of a sequential run at
+    one intra-op thread; workers=1 or ``distill.batch_students == 1`` trains them
+    one after another, ``batch_students = k > 1`` at most k at a time. ``workers``
+    applies to generation tasks only."""
     d = params.distill
     runs = [(s, seed) for s in d.strategies for seed in d.seeds]
     if task.kind == "generate":
-        from tqdm import tqdm
+        from .batched import Run, default_workers
+        from .generation import distill_generation_runs
 
-        from .generation import distill_generation
-
-        return [distill_generation(task, params, teacher, cache, init, s, seed,
-                                   results_dir / s / f"seed{seed}",
-                                   models_dir / f"{s}_seed{seed}.pt", progress=False)
-                for s, seed in tqdm(runs, desc=desc or f"{task.name}/{init}", mininterval=10)]
+        if workers is None:
+            workers = default_workers(len(runs), task.device)
+        if d.batch_students:  # 1 = one at a time, k = at most k side by side
+            workers = min(workers, d.batch_students)
+        return distill_generation_runs(
+            task, params, teacher, cache, init,
+            [Run(s, seed, results_dir / s / f"seed{seed}", models_dir / f"{s}_seed{seed}.pt")
+             for s, seed in runs], workers=workers, desc=desc)
     from .batched import Run, distill_runs
 
     return distill_runs(task, params, teacher, cache, init,
