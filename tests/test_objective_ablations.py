@@ -29,8 +29,9 @@ def raw_with(**sections):
 
 def test_objective_variants_reuse_the_main_distance_and_train_none_nowhere():
     params = parse_params(DEFAULT)
-    v = setting_variants(params.for_task("mnist1d"), "objective")
-    assert list(v) == ["distance_mse", "distance_ln_mse"]  # sum_sq: the main runs
+    # numbers_ro's own objective is ln_mse (T5-like): its main runs are that variant
+    v = setting_variants(params.for_task("numbers_ro"), "objective")
+    assert list(v) == ["distance_sum_sq", "distance_mse"]
     matching = [s for s in params.distill.strategies if s != "none"]
     for name, p in v.items():
         assert p.distill.hidden_distance == name.removeprefix("distance_")
@@ -38,10 +39,13 @@ def test_objective_variants_reuse_the_main_distance_and_train_none_nowhere():
         assert p.distill.strategies == matching  # none: from the main runs
         assert p.distill.seeds == [0, 1, 2] and p.distill.inits == ["random"]
         assert p.distill.a_hid == params.distill.a_hid
-        assert p.distill.epochs == params.distill.epochs
-    # a generation task keeps its own overrides
-    scan = setting_variants(params.for_task("scan"), "objective")["distance_mse"]
-    assert scan.distill.student_depth == 3 and scan.distill.epochs == 30
+        assert p.distill.epochs == params.for_task("numbers_ro").distill.epochs
+        assert p.distill.student_depth == 3  # the task's own overrides are kept
+    # classification runs divide by the batch size (official BERT trainer): the raw
+    # sum_sq of the ablation is another setting, trained with none once
+    v = setting_variants(params.for_task("mnist1d"), "objective")
+    assert list(v) == ["distance_sum_sq", "distance_mse", "distance_ln_mse"]
+    assert v["distance_sum_sq"].distill.strategies == params.distill.strategies
 
 
 def test_objective_variants_without_the_main_setting_train_none_once():
@@ -100,7 +104,7 @@ def test_objective_ablations_write_beside_the_depth_ablation():
     ("objective", {"distances": ["mse", "mse"]}, ["ablations.objective.distances", "duplicates"]),
     ("objective", {"distances": []}, ["ablations.objective.distances"]),
     ("objective", {"seeds": [0, 5]},
-     ["ablations.objective.seeds", "5", "distill.seeds", "main runs of task 'mnist1d'"]),
+     ["ablations.objective.seeds", "5", "distill.seeds", "main runs of task 'numbers_ro'"]),
     ("a_hid", {"values": [1, 0]}, ["ablations.a_hid.values", "[0.0]", "> 0"]),
     ("a_hid", {"values": [1, 1]}, ["ablations.a_hid.values", "duplicates"]),
     ("a_hid", {"tasks": ["mnist1d", "sst2"]}, ["ablations.a_hid.tasks", "'sst2'"]),
@@ -117,11 +121,12 @@ def test_bad_objective_ablation_names_parameter_value_and_allowed(kind, changes,
 
 def test_task_outside_tasks_and_reuse_needing_main_runs():
     raw = raw_with()
-    raw["tasks"] = ["mnist", "mnist1d", "numbers_ro"]  # scan and listops left out
-    with pytest.raises(ConfigError, match=r"ablations.objective.tasks: 'listops' is not allowed"):
+    raw["tasks"] = ["mnist", "mnist1d", "scan"]  # digits and numbers_ro left out
+    raw["ablations"]["tasks"] = ["mnist"]
+    with pytest.raises(ConfigError, match=r"ablations.objective.tasks: 'digits' is not allowed"):
         parse_params(raw)
     raw["ablations"]["objective"]["tasks"] = []
-    with pytest.raises(ConfigError, match=r"ablations.a_hid.tasks: 'scan' is not allowed"):
+    with pytest.raises(ConfigError, match=r"ablations.a_hid.tasks: 'digits' is not allowed"):
         parse_params(raw)
     raw["ablations"]["a_hid"]["tasks"] = ["mnist1d"]
     parse_params(raw)
@@ -197,7 +202,7 @@ def test_gain_figure_and_macros(tmp_path):
     assert (tmp_path / "a_hid.png").read_bytes()[:4] == b"\x89PNG"
     m = ar.param_macros(parse_params(DEFAULT))
     assert m["AHidAblationSettings"] == "0.3, 1, 3, 10"
-    assert m["ObjectiveAblationTasks"] == r"\texttt{mnist1d}, \texttt{listops}, \texttt{scan}"
+    assert m["ObjectiveAblationTasks"] == r"\texttt{digits}, \texttt{mnist1d}, \texttt{numbers\_ro}"
     assert m["ObjectiveAblationSettings"].startswith(r"\texttt{sum\_sq}")
     assert "seeds 0, 1, 2" in ar.describe(parse_params(DEFAULT), "objective")
 

@@ -188,9 +188,13 @@ def test_angles_ablations_and_paper_outputs(smoke_repo):
         "results/mnist/ablations_a_hid/*/*/seed*/metrics.json"))
     assert set(a_hid_runs) == {"a_hid_1"}
     assert not list(smoke_repo.glob("results/mnist/ablations_a_hid/*/none"))
-    # no distance is the main runs': none trained once, in the first variant
+    # mnist: no distance is the main runs' (sum_sq divided by the batch): none trained
+    # once, in the first variant; scan's own distance is mse: those are its main runs
     assert [p.parts[-2] for p in smoke_repo.glob(
-        "results/scan/ablations_objective/*/none")] == ["distance_mse"]
+        "results/mnist/ablations_objective/*/none")] == ["distance_mse"]
+    assert [p.parts[-1] for p in smoke_repo.glob(
+        "results/scan/ablations_objective/*")] == ["distance_ln_mse"]
+    assert not list(smoke_repo.glob("results/scan/ablations_objective/*/none"))
     macros = (paper / "macros.tex").read_text()
     assert r"\newcommand{\MnistRandomForwardMean}" in macros
     assert r"\newcommand{\MnistEncoderRandomForwardAcute}" in macros

@@ -212,4 +212,5 @@ def task_param_macros(params) -> dict[str, str]:
         m[macro_name(task, "transfer size")] = fmt(p.distill.transfer_size)
         m[macro_name(task, "teacher epochs")] = fmt(p.teacher.epochs)
         m[macro_name(task, "student epochs")] = fmt(p.distill.epochs)
+        m[macro_name(task, "temperature")] = fmt(p.distill.temperature)
     return m
