@@ -56,6 +56,18 @@ def make_runs(tmp_path, strategies, seeds=(0, 1)):
             for s in strategies for k in seeds]
 
 
+def check_alone_equals_together(tmp_path, params, task, teacher, cache, strategies,
+                                init="random"):
+    """Train ``strategies`` x seeds one at a time and all together; assert they agree
+    and return the metrics of the runs trained together."""
+    alone = distill_runs(task, params, teacher, cache, init,
+                         make_runs(tmp_path / "alone", strategies), group_size=1, progress=False)
+    together = distill_runs(task, params, teacher, cache, init,
+                            make_runs(tmp_path / "together", strategies), progress=False)
+    assert_same_runs(tmp_path / "alone", tmp_path / "together", alone, together, params, task)
+    return together
+
+
 def assert_same_runs(alone_dir, together_dir, alone, together, params, task):
     """Same metrics; same weights and outputs up to rounding.
 
@@ -124,11 +136,7 @@ def test_together_equals_alone_for_every_strategy(tmp_path, init, norm):
 def test_together_equals_alone_for_every_objective(tmp_path, objective):
     params, task, teacher, cache = tiny_setup(masked=True, inits=["random"], **objective)
     strategies = ["forward", "all_to_one"]
-    alone = distill_runs(task, params, teacher, cache, "random",
-                         make_runs(tmp_path / "alone", strategies), group_size=1, progress=False)
-    together = distill_runs(task, params, teacher, cache, "random",
-                            make_runs(tmp_path / "together", strategies), progress=False)
-    assert_same_runs(tmp_path / "alone", tmp_path / "together", alone, together, params, task)
+    together = check_alone_equals_together(tmp_path, params, task, teacher, cache, strategies)
     for row in together:  # every run records the objective that trained it
         assert all(row["objective"][k.removeprefix("hidden_")] == v
                    for k, v in objective.items() if k.startswith("hidden_"))
@@ -166,11 +174,7 @@ def test_token_id_inputs_train_the_same_together(tmp_path, norm):
     teacher = task.encoder(3, 16, params).eval()
     cache = TeacherCache.compute(teacher, task.splits["train"].subset(32))
     strategies = ["none", "forward"]
-    alone = distill_runs(task, params, teacher, cache, "random",
-                         make_runs(tmp_path / "alone", strategies), group_size=1, progress=False)
-    together = distill_runs(task, params, teacher, cache, "random",
-                            make_runs(tmp_path / "together", strategies), progress=False)
-    assert_same_runs(tmp_path / "alone", tmp_path / "together", alone, together, params, task)
+    together = check_alone_equals_together(tmp_path, params, task, teacher, cache, strategies)
     trained = torch.load(tmp_path / "together" / "forward_seed0.pt")["state_dict"]
     assert torch.equal(trained["student.embed.weight"][0], torch.zeros(16))  # padding row
 

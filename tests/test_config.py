@@ -51,6 +51,13 @@ def test_shipped_profiles_are_valid(profile):
         ("ablations.widths", [30], ["ablations.widths", "[30]", "model.heads=4"]),
         ("ablations.widths", [128], ["ablations.widths", "[128]", "8..64"]),
         ("ablations.seeds", [1, 1], ["ablations.seeds", "[1, 1]"]),
+        ("model.norm", "sandwich", ["model.norm", "'sandwich'", "'post'", "'pre'"]),
+        ("model.beams", 0, ["model.beams", "0"]),
+        ("distill.hidden_distance", "cosine",
+         ["distill.hidden_distance", "'cosine'", "'ln_mse'", "'unit_sq'"]),
+        ("distill.hidden_pair_reduce", "max", ["distill.hidden_pair_reduce", "'max'", "'sum'"]),
+        ("distill.hidden_batch_divide", "sometimes", ["distill.hidden_batch_divide"]),
+        ("distill.match_embeddings", "maybe", ["distill.match_embeddings"]),
     ],
 )
 def test_bad_value_names_parameter_value_and_allowed(path, value, expected):
@@ -100,10 +107,12 @@ def test_ablation_depths_are_checked_against_each_tasks_own_teacher():
 
 
 def test_width_ablation_needs_random_init_and_fixed_projections():
-    raw = with_change("ablations.init", "weight_copy")
+    raw = with_change("ablations.widths", [32])
+    raw["ablations"]["init"] = "weight_copy"
     with pytest.raises(ConfigError, match="ablations.init='weight_copy'"):
         parse_params(raw)
-    raw = with_change("ablations.strategies", ["forward", "in_order_random"])
+    raw = with_change("ablations.widths", [32])
+    raw["ablations"]["strategies"] = ["forward", "in_order_random"]
     with pytest.raises(ConfigError, match="'in_order_random' is not allowed with ablations.widths"):
         parse_params(raw)
     raw["ablations"]["widths"] = []
