@@ -206,9 +206,13 @@ def distill_generation_runs(task: Task, params: Params, teacher: EncoderDecoder,
         with ThreadPoolExecutor(workers, initializer=torch.set_num_threads,
                                 initargs=(1,)) as pool:
             try:
+                # tqdm creates its class lock lazily: make it (and this bar) here, before
+                # the workers' own bars, or two threads may each create one
+                tqdm.get_lock()
+                bar = tqdm(total=len(runs), desc=f"{label}: {workers} workers",
+                           disable=not progress, mininterval=10)
                 futures = [pool.submit(train, i) for i in range(len(runs))]
-                with tqdm(total=len(runs), desc=f"{label}: {workers} workers",
-                          disable=not progress, mininterval=10) as bar:
+                with bar:
                     for future in as_completed(futures):
                         if future.cancelled() or future.exception() is not None:
                             stop.set()
