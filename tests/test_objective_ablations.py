@@ -32,7 +32,7 @@ def test_objective_variants_reuse_the_main_distance_and_train_none_nowhere():
     # numbers_ro's own objective is ln_mse (T5-like): its main runs are that variant
     v = setting_variants(params.for_task("numbers_ro"), "objective")
     assert list(v) == ["distance_sum_sq", "distance_mse"]
-    matching = [s for s in params.distill.strategies if s != "none"]
+    matching = [s for s in params.ablations.objective.strategies if s != "none"]
     for name, p in v.items():
         assert p.distill.hidden_distance == name.removeprefix("distance_")
         assert p.distill.hidden_batch_divide is False
@@ -45,7 +45,7 @@ def test_objective_variants_reuse_the_main_distance_and_train_none_nowhere():
     # sum_sq of the ablation is another setting, trained with none once
     v = setting_variants(params.for_task("mnist1d"), "objective")
     assert list(v) == ["distance_sum_sq", "distance_mse", "distance_ln_mse"]
-    assert v["distance_sum_sq"].distill.strategies == params.distill.strategies
+    assert v["distance_sum_sq"].distill.strategies == params.ablations.objective.strategies
 
 
 def test_objective_variants_without_the_main_setting_train_none_once():
@@ -126,7 +126,7 @@ def test_task_outside_tasks_and_reuse_needing_main_runs():
     with pytest.raises(ConfigError, match=r"ablations.objective.tasks: 'digits' is not allowed"):
         parse_params(raw)
     raw["ablations"]["objective"]["tasks"] = []
-    with pytest.raises(ConfigError, match=r"ablations.a_hid.tasks: 'digits' is not allowed"):
+    with pytest.raises(ConfigError, match=r"ablations.a_hid.tasks: 'numbers_ro' is not allowed"):
         parse_params(raw)
     raw["ablations"]["a_hid"]["tasks"] = ["mnist1d"]
     parse_params(raw)
