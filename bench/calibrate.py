@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from layerkd.config import parse_params
+from layerkd.objective_report import none_gains
 from layerkd.stages import run_students, run_teacher
 from layerkd.tasks import build_data, load_task
 
@@ -37,18 +38,6 @@ def with_changes(raw: dict, changes: dict) -> dict:
             node = node.setdefault(key, {})
         node[leaf] = value
     return raw
-
-
-def last_quarter_gain(task: str, metric: str) -> float:
-    """Validation points the `none` student gained in its last quarter of epochs:
-    best of the last quarter minus best before it (the convergence criterion)."""
-    import csv
-
-    path = Path(f"results/{task}/students/random/none/seed0/live/plots/metrics/val/{metric}.tsv")
-    with path.open() as f:
-        values = [float(row[metric]) for row in csv.DictReader(f, delimiter="\t")]
-    q = len(values) * 3 // 4
-    return round(max(values[q:]) - max(values[:q]), 2)
 
 
 def main(argv=None) -> dict:
@@ -76,7 +65,8 @@ def main(argv=None) -> dict:
         start = time.perf_counter()
         students = run_students(task, p, "random")
         students_s = time.perf_counter() - start
-        none_gain = last_quarter_gain(task.name, task.metric)
+        # the convergence criterion of the committed results (objective_report)
+        none_gain = float(none_gains("results", [task.name])["gain"].iloc[0])
     score = "test_bleu" if task.kind == "generate" else "test_acc"
     out = {"task": args.task, "changes": json.loads(args.changes), "seed": args.seed,
            "teacher": teacher[score], "teacher_s": round(teacher_s, 1),
