@@ -301,3 +301,14 @@ def test_non_finite_loss_names_the_student_and_step(tmp_path):
         distill_together(task, params, teacher, cache, "random", runs, progress=False)
     with pytest.raises(NonFiniteLoss, match=r"tiny/random/forward/seed1: non-finite"):
         distill(task, params, teacher, cache, "random", "forward", 1, progress=False)
+
+
+def test_val_every_together_equals_alone_and_logs_only_validated_epochs(tmp_path):
+    params, task, teacher, cache = tiny_setup(inits=["random"], epochs=3, val_every=2)
+    together = check_alone_equals_together(tmp_path, params, task, teacher, cache,
+                                           ["none", "forward"])
+    for r in make_runs(tmp_path / "together", ["none", "forward"]):
+        curve = (r.out_dir / "live" / "plots" / "metrics" / "val" / "acc.tsv").read_text()
+        steps = [int(line.split("\t")[0]) for line in curve.strip().splitlines()[1:]]
+        assert steps == [1, 2]  # epochs 2 and 3 (the last), 0-based dvclive steps
+    assert all(row["best_epoch"] in (1, 2) for row in together)

@@ -40,10 +40,6 @@ def test_calibration_holds_for_every_default_task(committed):
     assert all(lead >= 5 for lead in leads.values()), leads
 
 
-@pytest.mark.xfail(reason="committed results: the random-init none students of mnist (0.6 "
-                   "points) and mnist1d (1.2) still gain >= 0.5 points in the last quarter "
-                   "of their 40 epochs (paper/tables/convergence.md); an open item",
-                   strict=True)
 def test_committed_none_students_converged():
     """Committed results: every `none` run's validation curve gains less than 0.5
     points over the last quarter of its epochs (layerkd.objective_report)."""

@@ -93,3 +93,27 @@ def test_non_finite_loss_stops_with_run_name_and_step():
 def test_initialise_rejects_unknown_init():
     with pytest.raises(ValueError, match="weight_copy"):
         initialise(tiny_task().encoder(2, 16, parse_params(TINY)), "zeros")
+
+
+def test_val_every_validates_every_kth_and_the_last_epoch():
+    model = torch.nn.Linear(2, 1)
+    calls = []
+
+    def loss_fn(idx):
+        loss = (model(torch.ones(len(idx), 2)) - 5).pow(2).mean()
+        return loss, {"mse": loss.item()}
+
+    def evaluate():
+        calls.append(len(calls))
+        return float(len(calls))  # later validations score higher
+
+    opt = parse_params(TINY).teacher.model_copy(update={"epochs": 7, "val_every": 3})
+    result = fit(model, loss_fn, 8, evaluate, opt, seed=0, run_name="t", progress=False)
+    validated = [row["epoch"] for row in result.history if "val/acc" in row]
+    assert validated == [2, 5, 6] and len(calls) == 3
+    assert result.best_epoch == 6 and len(result.history) == 7
+
+
+def test_val_every_must_be_positive():
+    with pytest.raises(ValueError, match="val_every"):
+        parse_params({**TINY, "distill": {**TINY["distill"], "val_every": 0}})

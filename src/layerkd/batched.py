@@ -62,7 +62,7 @@ from .losses import Distiller, Objective, pair_distance, token_average
 from .models import Encoder, count_parameters, token_mask
 from .strategies import Pairs
 from .tasks import Task
-from .train import NonFiniteLoss, warmup_cosine
+from .train import NonFiniteLoss, validates, warmup_cosine
 
 LOSS_KEYS = ("ce", "kl", "hid", "total")  # the order of Distiller's losses dict
 
@@ -572,16 +572,20 @@ def distill_together(task: Task, params: Params, teacher: Encoder, cache: Teache
             hid, total = LOSS_KEYS.index("hid"), LOSS_KEYS.index("total")
             shares.append([objective.hidden_share(sums[i, hid].item(), sums[i, total].item())
                            for i in range(n)])
-            val = group.accuracy(task.splits["val"])
-            improved = [v > b for v, b in zip(val, best_val)]
-            group.keep_best(improved)
+            val = None
+            if validates(epoch, d.epochs, d.val_every):
+                val = group.accuracy(task.splits["val"])
+                improved = [v > b for v, b in zip(val, best_val)]
+                group.keep_best(improved)
+                for i in range(n):
+                    if improved[i]:
+                        best_val[i], best_epoch[i] = val[i], epoch
             for i in range(n):
-                if improved[i]:
-                    best_val[i], best_epoch[i] = val[i], epoch
                 if lives[i] is not None:
                     for key, total in zip(LOSS_KEYS, sums[i]):
                         lives[i].log_metric(f"train/{key}", (total / (step + 1)).item())
-                    lives[i].log_metric("val/acc", val[i])
+                    if val is not None:
+                        lives[i].log_metric("val/acc", val[i])
                     lives[i].next_step()
             bar.set_postfix(best=f"{max(best_val):.1f}")
         bar.close()

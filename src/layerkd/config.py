@@ -116,6 +116,10 @@ class OptimParams(_Strict):
     lr: float = Field(1e-3, gt=0)
     weight_decay: float = Field(0.05, ge=0)
     warmup_frac: float = Field(0.1, ge=0, lt=1, description="linear warm-up, then cosine decay")
+    val_every: int = Field(1, ge=1, description=(
+        "validate every k-th epoch and at the last one; the best-on-validation weights "
+        "are chosen among the validated epochs (greedy decoding is most of a small "
+        "generation student's cost)"))
 
 
 class TeacherParams(OptimParams):

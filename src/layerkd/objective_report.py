@@ -167,16 +167,18 @@ def curve_metric(task_dir: Path) -> str:
 
 
 def none_gains(results_root: str | Path, tasks) -> pd.DataFrame:
-    """Per task x init x seed of ``none``: epochs and the gain over the last quarter."""
+    """Per task x init x seed of ``none``: epochs trained and the gain over the last
+    quarter of its validated epochs."""
     rows = []
     for task in tasks:
         task_dir = Path(results_root) / task
         metric = curve_metric(task_dir)
         for tsv in sorted(task_dir.glob(f"students/*/none/seed*/live/plots/metrics/{metric}.tsv")):
-            curve = pd.read_csv(tsv, sep="\t").iloc[:, 1]
+            curve = pd.read_csv(tsv, sep="\t")  # validated epochs only (distill.val_every)
             rows.append({"task": task, "init": tsv.parents[6].name,
                          "seed": int(tsv.parents[4].name.removeprefix("seed")),
-                         "epochs": len(curve), "gain": last_quarter_gain(curve)})
+                         "epochs": int(curve["step"].iloc[-1]) + 1,
+                         "gain": last_quarter_gain(curve.iloc[:, 1])})
     return pd.DataFrame(rows, columns=["task", "init", "seed", "epochs", "gain"])
 
 

@@ -48,6 +48,11 @@ def select_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def validates(epoch: int, epochs: int, every: int) -> bool:
+    """Whether epoch (0-based) is validated: every ``every``-th one and always the last."""
+    return (epoch + 1) % every == 0 or epoch == epochs - 1
+
+
 def warmup_cosine(optimizer, total_steps: int, warmup_frac: float):
     warmup = max(1, int(total_steps * warmup_frac))
 
@@ -139,17 +144,18 @@ def fit(
                 sums[k] = sums.get(k, 0.0) + v
             bar.update()
         row = {"epoch": epoch, **{f"train/{k}": v / (step + 1) for k, v in sums.items()}}
-        val = row[f"val/{metric_name}"] = evaluate()
         history.append(row)
-        if val > best_val:
-            best_val, best_epoch = val, epoch
-            best_state = copy.deepcopy(model.state_dict())
+        if validates(epoch, opt.epochs, opt.val_every):
+            val = row[f"val/{metric_name}"] = evaluate()
+            if val > best_val:
+                best_val, best_epoch = val, epoch
+                best_state = copy.deepcopy(model.state_dict())
+            bar.set_postfix(val=f"{val:.1f}", best=f"{best_val:.1f}")
         if live is not None:
             for k, v in row.items():
                 if k != "epoch":
                     live.log_metric(k, v)
             live.next_step()
-        bar.set_postfix(val=f"{val:.1f}", best=f"{best_val:.1f}")
     bar.close()
     if live is not None:
         live.end()
