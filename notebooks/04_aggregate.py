@@ -68,6 +68,16 @@ for name, task_names in groups.items():
                     + obr.objective_caption(students, task_names))
 
 # %% [markdown]
+# Validation scores of the same runs (the best validated epoch, which chose each
+# checkpoint), to read beside the test scores above.
+
+# %%
+write_table("validation", agg.results_table(teachers, students, params.tasks, "val_score"),
+            "Validation score of the selected checkpoint (accuracy \\% or BLEU), mean "
+            "$\\pm$ std over seeds: the score that chose each run's best epoch, beside the "
+            "test scores of Tables 1 and 2.")
+
+# %% [markdown]
 # ## The hidden term's share of the loss
 # How much of the training loss the weighted hidden term `a_hid * H` is, in the
 # first and the last epoch: a matching strategy can only matter if this share

@@ -69,3 +69,15 @@ def test_long_tables_break_across_pages_short_ones_float():
     assert r"\begin{longtable}" in tex and r"\begin{table}" not in tex
     assert tex.count(r"task & x \\") == 2  # the header, repeated after a page break
     assert r"\endhead" in tex and tex.count(r"\\" + "\n") >= n
+
+
+def test_validation_table_reads_the_selection_score():
+    from layerkd.aggregate import results_table
+
+    teachers = _with_score(pd.DataFrame([{"task": "a", "test_acc": 90.0, "val_acc": 91.0}]))
+    students = _with_score(pd.DataFrame(
+        [{"task": "a", "init": "random", "strategy": "none", "seed": s, "test_acc": 80.0,
+          "val_acc": v} for s, v in enumerate([82.0, 84.0])]))
+    table = results_table(teachers, students, ["a"], "val_score")
+    assert table.loc["teacher", "a"] == "91.0"
+    assert table.loc["random init: none", "a"] == "83.0 ± 1.4"

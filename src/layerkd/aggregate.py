@@ -58,10 +58,15 @@ def collect(results_root: str | Path = "results") -> tuple[pd.DataFrame, pd.Data
 
 
 def _with_score(df: pd.DataFrame) -> pd.DataFrame:
-    """Add ``score``: the headline test metric (accuracy, or BLEU for generation)."""
-    acc = df["test_acc"] if "test_acc" in df else pd.Series(np.nan, index=df.index)
-    bleu = df["test_bleu"] if "test_bleu" in df else pd.Series(np.nan, index=df.index)
-    return df.assign(score=bleu.fillna(acc), metric=np.where(bleu.notna(), "BLEU", "acc"))
+    """Add ``score``: the headline test metric (accuracy, or BLEU for generation), and
+    ``val_score``: the same on validation (best epoch: the checkpoint's selection score)."""
+    def col(name):
+        return df[name] if name in df else pd.Series(np.nan, index=df.index)
+
+    bleu = col("test_bleu")
+    return df.assign(score=bleu.fillna(col("test_acc")),
+                     val_score=col("val_bleu").fillna(col("val_acc")),
+                     metric=np.where(bleu.notna(), "BLEU", "acc"))
 
 
 def t_interval(values) -> tuple[float, float]:
