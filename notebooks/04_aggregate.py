@@ -1,9 +1,8 @@
 # %% [markdown]
-# # 7. Results: every table, figure and number of the paper
+# # 4. Results: every table, figure and number of the paper
 # Collects every finished run (main runs, angle reports, ablations) and writes
 # `paper/tables/` (Markdown and LaTeX, mean ± std over seeds),
-# `paper/figures/` (per-seed points and 95 % Student-t intervals), the
-# seed-paired statistics, `paper/macros.tex` (every number the paper's text
+# `paper/figures/` (every seed a point), the seed-paired statistics (Holm-corrected), `paper/macros.tex` (every number the paper's text
 # quotes) and `paper/README.md` (the same material as a Markdown report).
 
 # %% tags=["parameters"]
@@ -13,7 +12,7 @@ params_file = "params.yaml"
 import json
 from pathlib import Path
 
-from IPython.display import Markdown, display
+from IPython.display import Image, Markdown, display
 
 from layerkd import ablation_report as ar
 from layerkd import aggregate as agg
@@ -46,6 +45,7 @@ def write_table(name, table, caption):
 
 def add_figure(path, caption):
     report_figures.append((str(path.relative_to("paper")), caption))
+    display(Markdown(f"*{caption}*"), Image(filename=str(path), width=760))
 
 
 # %% [markdown]
@@ -66,6 +66,16 @@ for name, task_names in groups.items():
                     captions[name] + ", mean $\\pm$ std over seeds, per layer-selection "
                     "strategy and student initialisation. "
                     + obr.objective_caption(students, task_names))
+
+# %% [markdown]
+# Validation scores of the same runs (the best validated epoch, which chose each
+# checkpoint), to read beside the test scores above.
+
+# %%
+write_table("validation", agg.results_table(teachers, students, params.tasks, "val_score"),
+            "Validation score of the selected checkpoint (accuracy \\% or BLEU), mean "
+            "$\\pm$ std over seeds: the score that chose each run's best epoch, beside the "
+            "test scores of Tables 1 and 2.")
 
 # %% [markdown]
 # ## The hidden term's share of the loss
@@ -90,20 +100,35 @@ write_table("comparison", comparison.set_index("source"),
             + obr.objective_caption(students, params.tasks))
 
 # %% [markdown]
-# ## Statistics (seed-paired, `scipy.stats`)
-# Paired t-test of each strategy against `none` (`ttest_rel`), and two one-sided
-# tests (TOST) of equivalence between matching strategies within ±1 point.
+# ## Statistics (seed-paired; `scipy.stats`, `statsmodels`)
+# Paired t-test of each strategy against `none` (`ttest_rel`), Holm-corrected over
+# the whole table; a repeated-measures ANOVA over the matching strategies per task
+# and initialisation (do they differ at all?); and for every pair of matching
+# strategies a paired t-test and two one-sided tests (TOST) of equivalence within
+# the metric's margin (`stats.MARGINS`: 1 accuracy point, 1 BLEU), both
+# Holm-corrected within the task and initialisation. Only corrected p-values are
+# counted in the text.
 
 # %%
-margin = 1.0
+margins = {t: stats.MARGINS["bleu" if t in GENERATION_TASKS else "acc"] for t in params.tasks}
+margin = stats.MARGINS["acc"]
 vs_none = stats.paired_vs_none(students, "score").round(3)
-equiv = stats.equivalence(students, margin, "score").round(3)
+anova = stats.strategy_anova(students, "score").round(3)
+equiv = stats.equivalence(students, margins, "score").round(3)
 write_table("vs_none", vs_none.set_index("task"),
             "Gain of each strategy over no matching, paired by seed: mean gain, paired "
-            "t-test (scipy.stats.ttest\\_rel) statistic and p-value.")
-write_table("equivalence", equiv.set_index("task"),
-            f"Equivalence of matching strategies within $\\pm${margin:g} point: TOST p-value "
-            "(two one-sided scipy.stats.ttest\\_1samp on seed-paired differences).")
+            "t-test (scipy.stats.ttest\\_rel) statistic, raw p and p Holm-corrected over the "
+            "whole table (statsmodels multipletests).")
+write_table("strategy_anova", anova.set_index("task"),
+            "Do the matching strategies differ? Repeated-measures ANOVA per task and "
+            "initialisation (statsmodels AnovaRM; subject: seed; within: the matching "
+            "strategies, none excluded): F, degrees of freedom, raw p and p Holm-corrected "
+            "over the rows.")
+write_table("equivalence", equiv.drop(columns="margin").set_index("task"),
+            "Pairs of matching strategies, paired by seed: mean difference a - b, paired "
+            "t-test p (difference) and TOST p (equivalence within the margin, in the metric's "
+            "units: 1 point of accuracy, 1 BLEU; two one-sided scipy.stats.ttest\\_1samp), "
+            "each raw and Holm-corrected within the task and initialisation.")
 
 # %% [markdown]
 # ## Figures: results per strategy, training curves, the strategies themselves
@@ -112,18 +137,21 @@ write_table("equivalence", equiv.set_index("task"),
 for task_name in params.tasks:
     path = figs / f"strategies_{task_name}.png"
     agg.strategy_figure(teachers, students, task_name, path)
-    add_figure(path, f"{task_name}: test score per strategy and initialisation; grey points are "
-               "seeds, diamonds the mean with a 95 % Student-t interval (scipy.stats.t), "
-               "dashed the teacher.")
+    add_figure(path, f"{task_name}: test score per strategy and initialisation; every seed a "
+               "point, a seed's runs joined by a grey line (paired), the median a black bar, "
+               "the teacher dashed.")
     if task_name in GENERATION_TASKS:
         path = figs / f"strategies_em_{task_name}.png"
         agg.strategy_figure(teachers, students, task_name, path, y="test_exact_match")
         add_figure(path, f"{task_name}: test exact match (% of sequences) per strategy and "
                    "initialisation (as above).")
     path = figs / f"curves_{task_name}.png"
-    figures.training_curves("results", task_name, path,
-                            "val/bleu" if task_name in GENERATION_TASKS else "val/acc")
-    add_figure(path, f"{task_name}: validation score per epoch, mean over seeds.")
+    agg.curve_figure("results", task_name,
+                     float(teachers.set_index("task").loc[task_name, "score"]), path,
+                     "val/bleu" if task_name in GENERATION_TASKS else "val/acc")
+    add_figure(path, f"{task_name}: validation score per validated epoch, per strategy the "
+               "mean over seeds (line) and the lowest to highest seed (band); dashed: the "
+               "teacher's test score.")
 d = params.distill
 path = figs / "strategies.png"
 figures.strategy_diagram(d.student_depth, params.model.teacher_depth, path)
@@ -136,7 +164,8 @@ add_figure(path, "The layer pairs of each strategy, drawn from match_layers' own
 path = figs / "init_gain.png"
 fa.init_gain_figure(students, path)
 add_figure(path, "Gain of each matching strategy over no matching, paired by seed, under "
-           "random initialisation and weight copy (95 % Student-t intervals).")
+           "random initialisation (circles) and weight copy (triangles): every seed a "
+           "point, the median a black bar.")
 
 # %% [markdown]
 # ## Angles: teacher layers seen from the student (stage `angles`)
@@ -173,9 +202,9 @@ depth = agg.depth_runs(ablation, students, a.init, a.tasks, a.strategies, a.seed
 write_table("depth", agg.depth_table(depth),
             "Student depth against the same teacher: test score, mean $\\pm$ std over seeds.")
 path = figs / "depth.png"
-fa.depth_figure(depth, path)
-add_figure(path, "Test score against student depth, one line per strategy, 95 % "
-           "Student-t intervals.")
+fa.depth_figure(depth, path, teachers)
+add_figure(path, "Test score against student depth, random initialisation: every seed a "
+           "point, the median per strategy a line, the teacher dashed.")
 if a.widths:
     write_table("width", agg.width_table(ablation, students, a.init, params.model.width),
                 "Students narrower than the teacher, whose states reach the teacher's width "
@@ -254,7 +283,8 @@ write_table("reproducibility", report.reproducibility_table(params, teachers, st
             "Runs behind every table: splits, sizes, seeds, runs per cell, epochs, wall "
             "time and parameter count per run (from the run metadata).")
 machine = report.machine()
-values = report.result_macros(teachers, summary, vs_none, equiv, angle_table, margin)
+values = report.result_macros(teachers, summary, vs_none, equiv, angle_table, margin,
+                              anova=anova)
 values.update(report.param_macros(params))
 values.update(ar.param_macros(params))
 kinds = {t: "classification" if t in CLASSIFICATION_TASKS else "generation" for t in params.tasks}
@@ -272,3 +302,4 @@ report_sections.insert(0, ("Machine", "\n".join(f"- {k}: {v}" for k, v in machin
 atomic_write_text(Path("paper/README.md"), report.markdown_report(report_sections,
                                                                    report_figures))
 print(f"{len(values)} macros, {len(report_sections)} sections, {len(report_figures)} figures")
+display(Markdown(report.findings_markdown(values)))

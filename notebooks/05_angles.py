@@ -13,7 +13,9 @@ params_file = "params.yaml"
 
 # %%
 import pandas as pd
+from IPython.display import Image, Markdown, display
 
+from layerkd import figures_analysis as fa
 from layerkd.analysis import angle_report
 from layerkd.config import load_params
 from layerkd.io import atomic_write_json
@@ -27,13 +29,21 @@ for task_name in all_params.tasks:
     atomic_write_json(f"results/angles/{task_name}.json", reports[task_name])
 
 # %% [markdown]
-# Fraction of acute angles and mean cosine per run and stack ("initial" = the
-# student before training; it does not depend on the strategy).
+# Share of acute angles (%) and mean cosine per run and stack, mean over the
+# measured seeds ("initial" = the student before training; it does not depend on
+# the strategy), beside the null baseline: the same angles at random directions
+# of the student's norms.
 
 # %%
-rows = [{"task": t, "init": r["init"], "strategy": r["strategy"], "seed": r["seed"],
-         "stack": stack, "acute_fraction": v["acute_fraction"], "mean_cos": v["mean_cos"]}
-        for t, report in reports.items()
-        for r in report["runs"] for stack, v in r.items() if stack in report["stacks"]]
-pd.DataFrame(rows).groupby(["task", "stack", "init", "strategy"], sort=False)[
-    ["acute_fraction", "mean_cos"]].mean().round(3)
+display(fa.angle_table(reports))
+display(Markdown(fa.angle_findings(reports)))
+
+# %% [markdown]
+# Every (student block, teacher pair, token) cosine, per task: the distribution
+# whose acute share the paper's explanation is about.
+
+# %%
+for task_name, report in reports.items():
+    path = f"results/angles/hist_{task_name}.png"
+    fa.angle_histograms(report, path)
+    display(Image(filename=path, width=760))

@@ -55,3 +55,29 @@ def test_depth_runs_put_the_main_runs_back_at_the_default_depth():
     assert table.loc["a: 2 blocks", "none"] == "60.5 ± 0.7"
     assert depth_runs(ablation, students, "random", ["a"], ["none"], [0, 1], [1])[
         "variant"].unique().tolist() == ["depth1"]  # default depth not asked for
+
+
+def test_long_tables_break_across_pages_short_ones_float():
+    from layerkd.aggregate import LONG_TABLE_ROWS, to_latex
+
+    short = pd.DataFrame({"x": range(3)}, index=pd.Index(["a", "b", "c"], name="task"))
+    tex = to_latex(short, "Short.", "tab:short")
+    assert r"\begin{table}" in tex and "longtable" not in tex
+    n = LONG_TABLE_ROWS + 1
+    long = pd.DataFrame({"x": range(n)}, index=pd.Index([f"r{i}" for i in range(n)], name="task"))
+    tex = to_latex(long, "Long.", "tab:long")
+    assert r"\begin{longtable}" in tex and r"\begin{table}" not in tex
+    assert tex.count(r"task & x \\") == 2  # the header, repeated after a page break
+    assert r"\endhead" in tex and tex.count(r"\\" + "\n") >= n
+
+
+def test_validation_table_reads_the_selection_score():
+    from layerkd.aggregate import results_table
+
+    teachers = _with_score(pd.DataFrame([{"task": "a", "test_acc": 90.0, "val_acc": 91.0}]))
+    students = _with_score(pd.DataFrame(
+        [{"task": "a", "init": "random", "strategy": "none", "seed": s, "test_acc": 80.0,
+          "val_acc": v} for s, v in enumerate([82.0, 84.0])]))
+    table = results_table(teachers, students, ["a"], "val_score")
+    assert table.loc["teacher", "a"] == "91.0"
+    assert table.loc["random init: none", "a"] == "83.0 ± 1.4"

@@ -1,11 +1,13 @@
 import math
 
+import numpy as np
+
 import pytest
 import torch
 from torch import nn
 
-from layerkd.angles import (angle_cosines, angle_summary, mean_distances, stack_states,
-                            to_teacher_space)
+from layerkd.angles import (angle_cosines, angle_summary, mean_distances, random_directions,
+                            stack_states, to_teacher_space)
 from layerkd.data import Split
 from layerkd.models import Encoder
 from layerkd.seq2seq import EncoderDecoder
@@ -110,3 +112,25 @@ def test_stack_states_encoder_and_encoder_decoder():
     assert states["encoder"][0].shape == (3, 4, 6, 16)
     assert states["decoder"][0].shape == (4, 4, 5, 16)
     assert not states["decoder"][1][:, -1].any()
+
+
+def test_histogram_of_every_angle_matches_brute_force_counts():
+    g = torch.Generator().manual_seed(1)
+    teacher, student = torch.randn(4, 3, 5, 6, generator=g), torch.randn(2, 3, 5, 6, generator=g)
+    mask = torch.rand(3, 5, generator=g) > 0.3
+    got = angle_summary(teacher, student, mask, bins=8)
+    t, s = teacher[:, mask], student[:, mask]
+    cosines = torch.cat([angle_cosines(t, s[j])[i, k].flatten() for j in range(2)
+                         for i in range(4) for k in range(i + 1, 4)])
+    expected, _ = np.histogram(cosines.numpy(), bins=np.linspace(-1, 1, 9))
+    assert got.hist.tolist() == expected.tolist()
+    assert got.hist[4:].sum() / got.hist.sum() == pytest.approx(got.acute_fraction)
+
+
+def test_random_directions_keep_norms_and_are_seeded():
+    states = torch.randn(2, 3, 4, 16) * 5
+    r = random_directions(states, seed=3)
+    torch.testing.assert_close(r.norm(dim=-1), states.norm(dim=-1))
+    assert torch.equal(r, random_directions(states, seed=3))
+    cos = torch.nn.functional.cosine_similarity(r, states, dim=-1)
+    assert cos.abs().mean() < 0.5  # directions unrelated to the states

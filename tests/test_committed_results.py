@@ -51,3 +51,19 @@ def test_committed_none_students_converged():
         pytest.skip("no committed none curves")
     late = gains[~(gains["gain"] < CONVERGENCE_THRESHOLD)]
     assert late.empty, late.to_string()
+
+
+def test_committed_default_depth_none_not_beaten_by_a_shallower_one():
+    """Committed results: no shallower `none` student of the depth ablation beats the
+    default-depth one by more than seed noise (objective_report.beats_by_noise)."""
+    from layerkd.aggregate import collect
+    from layerkd.objective_report import shallower_verdict
+
+    params = load_params(ROOT / "params.yaml")
+    if not list((ROOT / "results").glob("*/ablations/depth*")):
+        pytest.skip("no committed depth ablation")
+    _, students = collect(ROOT / "results")
+    verdicts = {(t, i): shallower_verdict(ROOT / "results", students, t, i)
+                for t in params.ablations.tasks for i in params.distill.inits}
+    beaten = {k: v for k, v in verdicts.items() if v.startswith("yes")}
+    assert not beaten, beaten

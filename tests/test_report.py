@@ -30,13 +30,18 @@ def test_result_macros_from_a_small_table():
                             "strategy": ["none", "forward", "reverse"],
                             "mean": [70.0, 75.5, 74.0], "std": [1.0, 2.0, 0.5], "n": 3})
     vs_none = pd.DataFrame({"task": "mnist", "init": "random", "strategy": ["forward", "reverse"],
-                            "p": [0.01, 0.2]})
-    equiv = pd.DataFrame({"task": ["mnist"], "init": ["random"], "p_tost": [0.5]})
-    m = result_macros(teachers, summary, vs_none, equiv, None, margin=1.0)
+                            "p": [0.01, 0.2], "p_holm": [0.02, 0.2]})
+    equiv = pd.DataFrame({"task": ["mnist"], "init": ["random"], "p_tost": [0.01],
+                          "p_tost_holm": [0.5]})
+    anova = pd.DataFrame({"task": ["mnist"], "init": ["random"], "p": [0.001],
+                          "p_holm": [0.07]})
+    m = result_macros(teachers, summary, vs_none, equiv, None, margin=1.0, anova=anova)
     assert m["MnistTeacher"] == "90.0" and m["MnistTeacherLead"] == "20.0"
     assert m["MnistRandomForwardMean"] == "75.5" and m["MnistRandomSpread"] == "1.5"
     assert m["MnistRandomWorstGain"] == "4.0" and m["MnistRandomBestGain"] == "5.5"
+    # only Holm-corrected p-values are counted
     assert m["MnistRandomSignificant"] == "1" and m["MnistRandomEquivalent"] == "0"
+    assert m["StrategyTests"] == "1" and m["StrategiesDiffer"] == "0"
 
 
 def body_of_paper() -> str:
@@ -48,8 +53,8 @@ def body_of_paper() -> str:
 
 def test_paper_text_types_no_number_by_hand():
     body = body_of_paper()
-    body = re.sub(r"\\(ref|label|inputtable|resultfigure|includegraphics)(\[[^]]*\])?\{[^}]*\}",
-                  "", body)
+    commands = "ref|label|cite|bibliography|bibliographystyle|inputtable|resultfigure|includegraphics"
+    body = re.sub(rf"\\({commands})(\[[^]]*\])?\{{[^}}]*\}}", "", body)
     body = re.sub(r"[Ll]ayer 0", "", body)  # the embedding layer's index, a definition
     typed = re.findall(r"(?<![A-Za-z\\\d])\d+(?:[.,]\d+)?", body)  # names like T5 pass
     assert typed == [], f"numbers typed in paper/main.tex: {typed}"
@@ -85,3 +90,16 @@ def test_overview_macros_count_cells_above_none():
     assert m["ClassificationRandomMeanGain"] == "2.5"    # mean of (72 - 70, 53 - 50)
     assert m["ClassificationRandomMeanSpread"] == "4.0"  # mean of (6, 2)
     assert m["GenerationRandomAboveNone"] == "0" and m["GenerationRandomMeanGain"] == "-20.0"
+
+
+def test_findings_sentences_come_from_the_macros():
+    from layerkd.report import findings_markdown
+
+    m = {"ClassificationRandomCells": "16", "ClassificationRandomAboveNone": "13",
+         "ClassificationRandomMeanGain": "3.1", "ClassificationRandomMeanSpread": "1.3",
+         "StrategyTests": "12", "StrategiesDiffer": "4"}
+    text = findings_markdown(m)
+    assert "13 of 16 (task, matching strategy) cells beat no matching" in text
+    assert "mean spread between strategies 1.3 points" in text
+    assert "4 of 12 (task, initialisation) cells" in text
+    assert "Generation" not in text  # no sentence without its numbers

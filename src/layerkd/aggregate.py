@@ -20,11 +20,31 @@ import seaborn as sns  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from .config import INITS  # noqa: E402
+from .stats import MATCHING, spread  # noqa: E402
 from .strategies import STRATEGIES  # noqa: E402
 
 LABELS = {"none": "none", "forward": "forward", "reverse": "reverse", "random": "random",
           "all_to_one": "all-to-one", "in_order_random": "in-order random (RAIL-KD)"}
 INIT_LABELS = {"random": "random init", "weight_copy": "weight copy"}
+# One strategy order (STRATEGIES) and one colour-blind-safe palette for every figure.
+COLORS = dict(zip(STRATEGIES, sns.color_palette("colorblind", len(STRATEGIES))))
+METRIC_RANGE = (0.0, 100.0)  # accuracy %, BLEU and exact match % all live in [0, 100]
+
+
+def metric_label(metric: str, split: str = "test") -> str:
+    """Axis name of a metric column or key: 'test accuracy (%)', 'validation BLEU', ..."""
+    name = {"BLEU": "BLEU", "bleu": "BLEU", "test_bleu": "BLEU",
+            "test_exact_match": "exact match (%)", "exact_match": "exact match (%)"}.get(
+        metric, "accuracy (%)")
+    return f"{'validation' if split == 'val' else split} {name}"
+
+
+def clip_to_metric(ax, values, pad: float = 3.0) -> None:
+    """y-limits around the data, never outside the metric's range."""
+    v = np.asarray([x for x in values if np.isfinite(x)], float)
+    if len(v):
+        lo, hi = METRIC_RANGE
+        ax.set_ylim(max(lo, v.min() - pad), min(hi, v.max() + pad))
 
 
 def collect(results_root: str | Path = "results") -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -38,10 +58,15 @@ def collect(results_root: str | Path = "results") -> tuple[pd.DataFrame, pd.Data
 
 
 def _with_score(df: pd.DataFrame) -> pd.DataFrame:
-    """Add ``score``: the headline test metric (accuracy, or BLEU for generation)."""
-    acc = df["test_acc"] if "test_acc" in df else pd.Series(np.nan, index=df.index)
-    bleu = df["test_bleu"] if "test_bleu" in df else pd.Series(np.nan, index=df.index)
-    return df.assign(score=bleu.fillna(acc), metric=np.where(bleu.notna(), "BLEU", "acc"))
+    """Add ``score``: the headline test metric (accuracy, or BLEU for generation), and
+    ``val_score``: the same on validation (best epoch: the checkpoint's selection score)."""
+    def col(name):
+        return df[name] if name in df else pd.Series(np.nan, index=df.index)
+
+    bleu = col("test_bleu")
+    return df.assign(score=bleu.fillna(col("test_acc")),
+                     val_score=col("val_bleu").fillna(col("val_acc")),
+                     metric=np.where(bleu.notna(), "BLEU", "acc"))
 
 
 def t_interval(values) -> tuple[float, float]:
@@ -112,15 +137,32 @@ def latex_escape(text) -> str:
     return out
 
 
+LONG_TABLE_ROWS = 30  # more rows than fit beside text: a longtable that breaks across pages
+
+
 def to_latex(table: pd.DataFrame, caption: str, label: str) -> str:
-    """A booktabs table; shrunk to the line width when wider. The caption is LaTeX already."""
+    """A booktabs table, the caption LaTeX already. Up to ``LONG_TABLE_ROWS`` rows:
+    a float shrunk to the line width when wider; longer: a ``longtable`` in small
+    type whose header repeats on every page (a float cannot break, so its bottom
+    rows would run off the page)."""
     cols = "l" + "c" * len(table.columns)
     first = table.index.name or "Model"
-    lines = [r"\begin{table}[t]", r"\centering", rf"\caption{{{caption}}}", rf"\label{{{label}}}",
-             r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%",
-             rf"\begin{{tabular}}{{{cols}}}", r"\toprule",
-             " & ".join([latex_escape(first)] + [latex_escape(c) for c in table.columns]) + r" \\",
-             r"\midrule"]
+    header = " & ".join([latex_escape(first)] + [latex_escape(c) for c in table.columns]) + r" \\"
+    if len(table) > LONG_TABLE_ROWS:
+        lines = [r"\begingroup\small\setlength{\tabcolsep}{4pt}",
+                 rf"\begin{{longtable}}{{{cols}}}",
+                 rf"\caption{{{caption}}}\label{{{label}}}\\", r"\toprule", header, r"\midrule",
+                 r"\endfirsthead",
+                 rf"\multicolumn{{{len(table.columns) + 1}}}{{l}}{{\emph{{Table \ref{{{label}}}, "
+                 r"continued}}\\", r"\toprule", header, r"\midrule", r"\endhead",
+                 r"\bottomrule", r"\endlastfoot"]
+        end = [r"\end{longtable}", r"\endgroup"]
+    else:
+        lines = [r"\begin{table}[t]", r"\centering", rf"\caption{{{caption}}}",
+                 rf"\label{{{label}}}",
+                 r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%",
+                 rf"\begin{{tabular}}{{{cols}}}", r"\toprule", header, r"\midrule"]
+        end = [r"\bottomrule", r"\end{tabular}}", r"\end{table}"]
     previous_block = None
     for name, row in table.iterrows():
         block = str(name).split(":")[0]
@@ -128,8 +170,7 @@ def to_latex(table: pd.DataFrame, caption: str, label: str) -> str:
             lines.append(r"\midrule")
         previous_block = block
         lines.append(" & ".join([latex_escape(name)] + [latex_escape(v) for v in row]) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}}", r"\end{table}"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + end) + "\n"
 
 
 def part_metric(df: pd.DataFrame) -> str:
@@ -138,39 +179,72 @@ def part_metric(df: pd.DataFrame) -> str:
 
 def strategy_figure(teachers: pd.DataFrame, students: pd.DataFrame, task: str, path: str | Path,
                     y: str = "score"):
-    """Test accuracy per strategy, one panel per initialisation: seeds as points,
-    mean with a 95 % t-interval, the teacher as a dashed line. ``y``: the column
-    drawn (default the headline score; ``test_exact_match`` for generation)."""
-    df = students[students["task"] == task].copy()
-    df["score"] = df[y]
-    df["strategy"] = df["strategy"].map(LABELS)
-    order = [LABELS[s] for s in STRATEGIES if LABELS[s] in set(df["strategy"])]
+    """Test score per strategy, one panel per initialisation: every seed a point,
+    its runs joined across strategies (they share data order and start), the
+    median a black bar, the teacher a dashed line; y within the metric's range.
+    ``y``: the column drawn (the headline score; ``test_exact_match`` for generation)."""
+    df = students[students["task"] == task]
+    order = [s for s in STRATEGIES if s in set(df["strategy"])]
     inits = [i for i in INITS if i in set(df["init"])]
-    fig, axes = plt.subplots(1, len(inits), figsize=(4.2 * len(inits), 3.6), sharey=True,
+    fig, axes = plt.subplots(1, len(inits), figsize=(4.4 * len(inits), 3.6), sharey=True,
                              squeeze=False)
-    teacher_acc = teachers.set_index("task").loc[task, y]
-    metric = ("test exact match (%)" if y == "test_exact_match"
-              else "test BLEU" if part_metric(df) == "BLEU" else "test accuracy (%)")
+    teacher = float(teachers.set_index("task").loc[task, y])
+    label = metric_label(y if y != "score" else part_metric(df))
     for ax, init in zip(axes[0], inits):
-        part = df[df["init"] == init]
-        sns.stripplot(part, x="strategy", y="score", order=order, ax=ax, color="0.6",
-                      size=4, jitter=0.15)
-        sns.pointplot(part, x="strategy", y="score", order=order, ax=ax, errorbar=t_interval,
-                      linestyle="none", color="C0", capsize=0.2, marker="D")
-        ax.axhline(teacher_acc, ls="--", color="C3", lw=1, label=f"teacher {teacher_acc:.1f}")
-        ax.set(title=f"{task}: {INIT_LABELS[init]}", xlabel="", ylabel=metric)
-        ax.tick_params(axis="x", rotation=35)
-        for lbl in ax.get_xticklabels():
-            lbl.set_horizontalalignment("right")
+        wide = df[df["init"] == init].pivot_table(index="seed", columns="strategy",
+                                                  values=y).reindex(columns=order)
+        xs = np.arange(len(order))
+        for _, row in wide.iterrows():  # one seed: its runs, paired
+            ax.plot(xs, row.to_numpy(float), color="0.75", lw=0.8, zorder=1)
+        for x, s in zip(xs, order):
+            ax.scatter(np.full(len(wide), x), wide[s], color=COLORS[s], s=22, zorder=2)
+            ax.hlines(wide[s].median(), x - 0.25, x + 0.25, color="k", lw=2, zorder=3)
+        ax.axhline(teacher, ls="--", color="0.3", lw=1, label=f"teacher {teacher:.1f}")
+        ax.set_xticks(xs, [LABELS[s] for s in order], rotation=35, ha="right")
+        ax.set(title=f"{task}: {INIT_LABELS[init]} ({len(wide)} seeds)", ylabel=label)
         ax.legend(loc="lower right", fontsize=8)
+    clip_to_metric(axes[0][0], list(df[y]) + [teacher])
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=150)
+    plt.close(fig)
     return fig
 
 
-MATCHING = ("forward", "reverse", "all_to_one", "random")
+def curve_figure(results_root: str | Path, task: str, teacher: float, path: str | Path,
+                 metric: str = "val/acc"):
+    """Validation score per epoch: per strategy the mean over seeds and a band from
+    the lowest to the highest seed, one panel per initialisation, the teacher dashed.
+    Only validated epochs are drawn (``distill.val_every``)."""
+    rows = []
+    for tsv in sorted(Path(results_root, task, "students").glob(
+            f"*/*/seed*/live/plots/metrics/{metric}.tsv")):
+        curve = pd.read_csv(tsv, sep="\t")
+        init, strategy, seed = tsv.parents[6].name, tsv.parents[5].name, tsv.parents[4].name
+        rows += [{"init": init, "strategy": strategy, "seed": seed, "epoch": int(e) + 1,
+                  "value": float(v)} for e, v in zip(curve["step"], curve.iloc[:, 1])]
+    df = pd.DataFrame(rows)
+    inits = [i for i in INITS if i in set(df["init"])]
+    fig, axes = plt.subplots(1, len(inits), figsize=(4.8 * len(inits), 3.4), sharey=True,
+                             squeeze=False)
+    for ax, init in zip(axes[0], inits):
+        part = df[df["init"] == init]
+        for s in [s for s in STRATEGIES if s in set(part["strategy"])]:
+            g = part[part["strategy"] == s].groupby("epoch")["value"]
+            ax.plot(g.mean().index, g.mean(), color=COLORS[s], lw=1.2, label=LABELS[s])
+            ax.fill_between(g.min().index, g.min(), g.max(), color=COLORS[s], alpha=0.15, lw=0)
+        ax.axhline(teacher, ls="--", color="0.3", lw=1, label=f"teacher (test) {teacher:.1f}")
+        ax.set(title=f"{task}: {INIT_LABELS[init]}", xlabel="epoch",
+               ylabel=metric_label(metric.split("/")[-1], "val"))
+        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+    clip_to_metric(axes[0][0], list(df["value"]) + [teacher], pad=2)
+    axes[0][-1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return fig
 
 
 def shape_summary(summary: pd.DataFrame) -> pd.DataFrame:
@@ -189,7 +263,7 @@ def shape_summary(summary: pd.DataFrame) -> pd.DataFrame:
         rows.append({"task": task, "init": init,
                      "gain forward": m.get("forward", np.nan) - m["none"],
                      "mean gain of matching": matched.mean() - m["none"],
-                     "spread between strategies": matched.max() - matched.min(),
+                     "spread between strategies": spread(m),
                      "matching strategies above none": f"{int((matched > m['none']).sum())}"
                                                       f"/{len(matched)}",
                      "above none": int((matched > m["none"]).sum()), "compared": len(matched),

@@ -15,7 +15,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .angles import angle_summary, mean_distances, stack_states, to_teacher_space
+from .angles import (angle_summary, mean_distances, random_directions, stack_states,
+                     to_teacher_space)
 from .config import Params
 from .experiment import build_distiller, load_teacher
 from .stages import student_dirs, teacher_paths
@@ -39,18 +40,25 @@ def _nan_to_none(a: torch.Tensor) -> list:
             for block in a.tolist()]
 
 
-def measure(student_states: dict, teacher_states: dict, projections: dict, bins: int) -> dict:
-    """Per stack: angle summary (histogram, heatmaps, acute fraction) and distances."""
+def measure(student_states: dict, teacher_states: dict, projections: dict, bins: int,
+            seed: int = 0) -> dict:
+    """Per stack: angle summary (histograms, heatmaps, acute fraction), the same for
+    the null baseline (``angles.random_directions`` of the student's states), and
+    distances."""
     out = {}
     edges = np.linspace(-1, 1, bins + 1)
     for stack, (t_states, mask) in teacher_states.items():
         s_states = to_teacher_space(student_states[stack][0], projections[stack])
-        summary = angle_summary(t_states[1:], s_states[1:], mask)
+        summary = angle_summary(t_states[1:], s_states[1:], mask, bins)
+        null = angle_summary(t_states[1:], random_directions(s_states[1:], seed), mask, bins)
         counts, _ = np.histogram(summary.token_mean.numpy(), bins=edges)
         out[stack] = {
             "acute_fraction": summary.acute_fraction,
             "mean_cos": float(summary.token_mean.mean()),
-            "hist": counts.tolist(),
+            "hist": counts.tolist(),            # per-token means (the authors' plot)
+            "hist_all": summary.hist.tolist(),  # every (block, pair, token) cosine
+            "null_acute_fraction": null.acute_fraction,
+            "null_hist_all": null.hist.tolist(),
             "heatmap": _nan_to_none(summary.heatmap),
             "distances": mean_distances(s_states, t_states, mask).tolist(),
         }
@@ -83,5 +91,5 @@ def angle_report(task: Task, params: Params, progress: bool = True) -> dict:
             distiller.load_state_dict(state["state_dict"])
         states = stack_states(distiller.student, split)
         report["runs"].append({"init": init, "seed": seed, "strategy": strategy,
-                               **measure(states, teacher_states, projections, a.bins)})
+                               **measure(states, teacher_states, projections, a.bins, seed)})
     return report

@@ -39,11 +39,14 @@ class AngleSummary:
     teacher pairs i < k (the quantity the authors histogram); heatmap
     (L_S, L_T, L_T): per student block, the mean cosine over tokens of each
     teacher pair (NaN where i >= k); acute_fraction: the share of all
-    (j, i < k, token) angles with a positive cosine."""
+    (j, i < k, token) angles with a positive cosine; hist: counts of all those
+    cosines over ``bins`` equal bins of [-1, 1] (the distribution whose acute
+    share the claim is about)."""
 
     token_mean: torch.Tensor
     heatmap: torch.Tensor
     acute_fraction: float
+    hist: torch.Tensor | None = None
 
 
 def valid_tokens(states: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -55,7 +58,7 @@ def valid_tokens(states: torch.Tensor, mask: torch.Tensor | None) -> torch.Tenso
 
 @torch.no_grad()
 def angle_summary(teacher_blocks: torch.Tensor, student_blocks: torch.Tensor,
-                  mask: torch.Tensor | None = None) -> AngleSummary:
+                  mask: torch.Tensor | None = None, bins: int = 60) -> AngleSummary:
     """teacher_blocks (L_T, N, T, d) and student_blocks (L_S, N, T, d), both
     without the embedding layer and in the same (teacher's) space."""
     t, s = valid_tokens(teacher_blocks, mask), valid_tokens(student_blocks, mask)
@@ -65,14 +68,27 @@ def angle_summary(teacher_blocks: torch.Tensor, student_blocks: torch.Tensor,
     i, k = torch.triu_indices(n_teacher, n_teacher, offset=1)
     heat = torch.full((s.shape[0], n_teacher, n_teacher), float("nan"))
     token_sum = torch.zeros(t.shape[1], dtype=torch.float64)
-    acute = 0
+    acute, hist = 0, torch.zeros(bins, dtype=torch.long)
     for j in range(s.shape[0]):
         upper = angle_cosines(t, s[j])[i, k]  # (pairs, M)
         token_sum += upper.double().sum(0)
         acute += int((upper > 0).sum())
         heat[j, i, k] = upper.mean(1).float()
+        # bin b holds [-1 + b w, -1 + (b + 1) w); cos = 1 goes to the last bin
+        idx = ((upper.clamp(-1, 1) + 1) * bins / 2).long().clamp(max=bins - 1)
+        hist += torch.bincount(idx.flatten(), minlength=bins)
     n_angles = s.shape[0] * len(i)
-    return AngleSummary((token_sum / n_angles).float(), heat, acute / (n_angles * t.shape[1]))
+    return AngleSummary((token_sum / n_angles).float(), heat, acute / (n_angles * t.shape[1]),
+                        hist)
+
+
+def random_directions(states: torch.Tensor, seed: int = 0) -> torch.Tensor:
+    """The null baseline: every state replaced by a random direction of the same
+    norm (Gaussian, seeded). Angles at such points show how acute the teacher
+    layers look from an arbitrary point as far from the origin as the student."""
+    g = torch.Generator().manual_seed(seed)
+    r = torch.randn(states.shape, generator=g, dtype=states.dtype)
+    return r * (states.norm(dim=-1, keepdim=True) / r.norm(dim=-1, keepdim=True))
 
 
 @torch.no_grad()

@@ -18,7 +18,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from .aggregate import INIT_LABELS, LABELS, t_interval  # noqa: E402
+from .aggregate import COLORS, INIT_LABELS, LABELS, clip_to_metric, metric_label  # noqa: E402
 from .config import INITS  # noqa: E402
 from .strategies import STRATEGIES  # noqa: E402
 
@@ -45,7 +45,7 @@ def _runs(report: dict, init: str) -> list[str]:
 def _mean(report: dict, init: str, strategy: str, stack: str, key: str) -> np.ndarray:
     values = [np.array(r[stack][key], dtype=float) for r in report["runs"]
               if r["init"] == init and r["strategy"] == strategy]
-    if key == "hist":
+    if key.startswith("hist") or key.startswith("null_hist"):
         return np.sum(values, axis=0)
     with warnings.catch_warnings():  # the heatmaps' lower triangles are NaN by design
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -53,35 +53,51 @@ def _mean(report: dict, init: str, strategy: str, stack: str, key: str) -> np.nd
 
 
 def angle_table(reports: dict[str, dict]) -> pd.DataFrame:
-    """Share of acute angles (%) and mean cosine per task x stack x init x run (mean over seeds)."""
+    """Share of acute angles (%), the same at the null baseline (random directions of
+    the student's norms) and mean cosine per task x stack x init x run: mean over
+    the measured seeds, and how many."""
     rows = [{"task": task, "stack": stack, "init": r["init"], "run": r["strategy"],
-             "acute %": 100 * r[stack]["acute_fraction"], "mean cos": r[stack]["mean_cos"]}
+             "acute %": 100 * r[stack]["acute_fraction"],
+             "null acute %": 100 * r[stack]["null_acute_fraction"],
+             "mean cos": r[stack]["mean_cos"], "seeds": 1}
             for task, rep in reports.items() for r in rep["runs"] for stack in stacks(rep)]
-    df = pd.DataFrame(rows).groupby(["task", "stack", "init", "run"], sort=False).mean()
-    return df.round({"acute %": 1, "mean cos": 3}).reset_index()
+    df = pd.DataFrame(rows).groupby(["task", "stack", "init", "run"], sort=False).agg(
+        {"acute %": "mean", "null acute %": "mean", "mean cos": "mean", "seeds": "sum"})
+    return df.round({"acute %": 1, "null acute %": 1, "mean cos": 3}).reset_index()
 
 
-def angle_histograms(report: dict, path) -> None:
-    """Per-token mean cosine over (student block, teacher pair), as the authors plot it:
-    one panel per init x stack, one line per strategy, dashed before training."""
+def angle_histograms(report: dict, path):
+    """Every (student block, teacher pair i < k, token) cosine at the student: one
+    panel per stack x init, one line per run (dashed: before training) with its
+    share of acute angles in the legend, and the null baseline (dotted: random
+    directions of the student's norms, pooled over runs)."""
     inits = [i for i in INITS if any(r["init"] == i for r in report["runs"])]
     sts = stacks(report)
     edges = np.linspace(-1, 1, report["bins"] + 1)
-    fig, axes = plt.subplots(len(sts), len(inits), figsize=(4.6 * len(inits), 3.1 * len(sts)),
+    fig, axes = plt.subplots(len(sts), len(inits), figsize=(4.8 * len(inits), 3.2 * len(sts)),
                              squeeze=False, sharex=True)
     for row, stack in enumerate(sts):
         for col, init in enumerate(inits):
             ax = axes[row][col]
-            for n, run in enumerate(_runs(report, init)):
-                counts = _mean(report, init, run, stack, "hist")
+            null = np.zeros(len(edges) - 1)
+            for run in _runs(report, init):
+                counts = _mean(report, init, run, stack, "hist_all")
+                null = null + _mean(report, init, run, stack, "null_hist_all")
+                acute = 100 * counts[len(counts) // 2:].sum() / max(counts.sum(), 1)
                 density = counts / max(counts.sum(), 1) / np.diff(edges)
-                style = dict(color="k", ls="--") if run == "initial" else dict(color=f"C{n}")
-                ax.stairs(density, edges, label=RUN_LABELS[run], lw=1.2, **style)
+                style = (dict(color="k", ls="--") if run == "initial"
+                         else dict(color=COLORS[run]))
+                ax.stairs(density, edges, label=f"{RUN_LABELS[run]}: {acute:.0f} % acute",
+                          lw=1.2, **style)
+            acute = 100 * null[len(null) // 2:].sum() / max(null.sum(), 1)
+            ax.stairs(null / max(null.sum(), 1) / np.diff(edges), edges, color="0.5", ls=":",
+                      lw=1.2, label=f"null (random directions): {acute:.0f} % acute")
             ax.axvline(0, color="0.7", lw=0.8)
             ax.set(title=f"{report['task']} {stack}: {INIT_LABELS[init]}",
-                   xlabel="per-token mean cosine at the student", ylabel="density")
-    axes[0][-1].legend(fontsize=7)
+                   xlabel="cosine of the angle at the student", ylabel="density")
+            ax.legend(fontsize=6)
     _save(fig, path)
+    return fig
 
 
 def angle_heatmaps(report: dict, stack: str, path) -> None:
@@ -99,21 +115,24 @@ def angle_heatmaps(report: dict, stack: str, path) -> None:
             ax = axes[r][j]
             image = ax.imshow(heat[j], cmap="coolwarm", vmin=-1, vmax=1,
                               extent=(0.5, heat.shape[1] + 0.5, heat.shape[1] + 0.5, 0.5))
-            ax.set_xticks([]), ax.set_yticks([])
+            n_t = heat.shape[1]
+            ticks = [1, n_t] if n_t > 2 else list(range(1, n_t + 1))
+            ax.set_xticks(ticks), ax.set_yticks(ticks)
+            ax.tick_params(labelsize=5, length=2)
             if r == 0:
                 ax.set_title(f"student block {j + 1}", fontsize=7)
             if j == 0:
                 ax.set_ylabel(f"{INIT_LABELS[init]}\n{RUN_LABELS[run]}", fontsize=6)
     fig.colorbar(image, ax=axes, shrink=0.5, label="mean cosine (row i < column k)")
     fig.suptitle(f"{report['task']} {stack}: cosine of the angle at the student\nbetween "
-                 f"teacher blocks i (rows) and k (columns)", fontsize=8)
+                 f"teacher blocks i (rows) and k (columns), numbered from 1", fontsize=8)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def distance_figure(report: dict, stack: str, path) -> None:
+def distance_figure(report: dict, stack: str, path):
     """Mean distance between teacher layers, and from each student layer (rows) to
     each teacher layer (columns), per init x run (mean over seeds)."""
     inits = [i for i in INITS if any(r["init"] == i for r in report["runs"])]
@@ -125,12 +144,15 @@ def distance_figure(report: dict, stack: str, path) -> None:
         ax = axes[r][0]
         ax.imshow(tt, cmap="viridis")
         ax.set(title="teacher vs teacher", xlabel="teacher layer", ylabel="teacher layer")
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_locator(MaxNLocator(integer=True))
         for c, run in enumerate(runs, start=1):
             ax = axes[r][c]
             im = ax.imshow(_mean(report, init, run, stack, "distances"), cmap="viridis",
                            aspect="auto", vmin=0, vmax=tt.max())
             ax.set_title(f"{INIT_LABELS[init]}:\n{RUN_LABELS[run]}", fontsize=7)
             ax.set(xlabel="teacher layer", ylabel="student layer")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.colorbar(im, ax=axes, shrink=0.6, label="mean L2 distance per token")
     fig.suptitle(f"{report['task']} {stack}: distances between hidden states (layer 0 = "
@@ -139,42 +161,88 @@ def distance_figure(report: dict, stack: str, path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+    return fig
 
 
-def depth_figure(ablation: pd.DataFrame, path) -> None:
-    """Metric against student depth, one line per strategy, 95 % t-intervals; a panel per task."""
-    df = ablation[ablation["variant"].str.startswith("depth")].copy()
+def depth_figure(ablation: pd.DataFrame, path, teachers: pd.DataFrame | None = None):
+    """Test score against student depth, a panel per task: every seed a point,
+    the median per strategy a line, the teacher dashed; integer depth ticks."""
+    df = ablation[ablation["variant"].str.startswith("depth")]
     tasks = list(dict.fromkeys(df["task"]))
-    fig, axes = plt.subplots(1, len(tasks), figsize=(5 * len(tasks), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.8 * len(tasks), 3.6), squeeze=False)
     for ax, task in zip(axes[0], tasks):
-        part = df[df["task"] == task].assign(strategy=lambda x: x["strategy"].map(LABELS))
-        order = [LABELS[s] for s in STRATEGIES if LABELS[s] in set(part["strategy"])]
-        # depths as categories, strategies dodged so that the intervals stay readable
-        sns.pointplot(part, x="student_depth", y="score", hue="strategy", hue_order=order,
-                      ax=ax, errorbar=t_interval, dodge=0.5, capsize=0.08, err_kws={"lw": 1},
-                      markersize=4)
-        ax.set(title=task, xlabel="student depth (blocks)",
-               ylabel="test BLEU" if part["metric"].iloc[0] == "BLEU" else "test accuracy (%)")
+        part = df[df["task"] == task]
+        order = [s for s in STRATEGIES if s in set(part["strategy"])]
+        for k, s in enumerate(order):
+            runs = part[part["strategy"] == s]
+            dx = (k - (len(order) - 1) / 2) * 0.08  # strategies side by side at each depth
+            ax.scatter(runs["student_depth"] + dx, runs["score"], color=COLORS[s], s=14,
+                       alpha=0.7)
+            med = runs.groupby("student_depth")["score"].median()
+            ax.plot(med.index + dx, med, color=COLORS[s], lw=1.2, label=LABELS[s])
+        values = list(part["score"])
+        if teachers is not None and task in set(teachers["task"]):
+            t = float(teachers.set_index("task").loc[task, "score"])
+            ax.axhline(t, ls="--", color="0.3", lw=1, label=f"teacher {t:.1f}")
+            values.append(t)
+        ax.set(title=f"{task}: random init, {part['seed'].nunique()} seeds",
+               xlabel="student depth (blocks)", ylabel=metric_label(part["metric"].iloc[0]))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        clip_to_metric(ax, values)
         ax.legend(fontsize=7)
     _save(fig, path)
+    return fig
 
 
-def init_gain_figure(students: pd.DataFrame, path) -> None:
-    """Gain over no matching (paired by seed) per strategy, random init beside weight copy."""
+def init_gain_figure(students: pd.DataFrame, path):
+    """Gain over no matching (paired by seed) per strategy, random init beside
+    weight copy: every seed a point, the median a bar; one panel per task,
+    three panels to a row."""
     base = students[students["strategy"] == "none"].set_index(["task", "init", "seed"])["score"]
     df = students[students["strategy"] != "none"].copy()
     df["gain"] = df["score"].to_numpy() - base.reindex(
         pd.MultiIndex.from_frame(df[["task", "init", "seed"]])).to_numpy()
-    df["strategy"] = df["strategy"].map(LABELS)
-    df["init"] = df["init"].map(INIT_LABELS)
     tasks = list(dict.fromkeys(df["task"]))
-    fig, axes = plt.subplots(1, len(tasks), figsize=(5.5 * len(tasks), 3.6), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
+    ncols = min(3, len(tasks))
+    nrows = -(-len(tasks) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.4 * nrows), squeeze=False)
+    shades = {"random": 0.0, "weight_copy": 1.0}
+    for ax, task in zip(axes.flat, tasks):
         part = df[df["task"] == task]
-        sns.pointplot(part, x="strategy", y="gain", hue="init", ax=ax, errorbar=t_interval,
-                      dodge=0.3, linestyle="none", capsize=0.15, marker="D")
+        order = [s for s in STRATEGIES if s in set(part["strategy"])]
+        for x, s in enumerate(order):
+            for init in [i for i in INITS if i in set(part["init"])]:
+                g = part[(part["strategy"] == s) & (part["init"] == init)]["gain"]
+                dx = -0.15 if init == "random" else 0.15
+                ax.scatter(np.full(len(g), x + dx), g, s=14, color=COLORS[s],
+                           marker="o" if shades[init] == 0 else "^",
+                           label=INIT_LABELS[init] if x == 0 else None)
+                ax.hlines(g.median(), x + dx - 0.12, x + dx + 0.12, color="k", lw=1.5)
         ax.axhline(0, color="0.5", lw=0.8)
-        ax.set(title=task, xlabel="", ylabel="gain over none (points, paired by seed)")
-        ax.tick_params(axis="x", rotation=30)
-        ax.legend(fontsize=7)
+        ax.set_xticks(range(len(order)), [LABELS[s] for s in order], rotation=30, ha="right")
+        unit = "BLEU" if part["metric"].iloc[0] == "BLEU" else "points"
+        ax.set(title=task, ylabel=f"gain over none ({unit}, paired by seed)")
+        ax.legend(fontsize=7)  # marker: o random init, ^ weight copy
+    for ax in list(axes.flat)[len(tasks):]:
+        ax.set_visible(False)
     _save(fig, path)
+    return fig
+
+
+def angle_findings(reports: dict[str, dict]) -> str:
+    """Markdown sentences from the measured shares of acute angles: per task and
+    stack, random init, before training, without matching, with forward matching,
+    and at the null baseline."""
+    table = angle_table(reports)
+    lines = ["### What the angles show (random initialisation, mean over seeds)"]
+    for (task, stack), part in table[table["init"] == "random"].groupby(["task", "stack"],
+                                                                         sort=False):
+        acute = part.set_index("run")["acute %"]
+        null = part["null acute %"].mean()
+        said = [f"{RUN_LABELS[r]} {acute[r]:.1f} %" for r in ("initial", "none", "forward")
+                if r in acute.index]
+        lines.append(f"- {task} {stack}: acute angles {', '.join(said)}; null baseline "
+                     f"{null:.1f} %.")
+    lines.append("An acute share far above the null baseline for the never-matched `none` "
+                 "student means the geometry alone does not explain why matching helps.")
+    return "\n".join(lines)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .aggregate import shape_summary
+from .stats import spread
 
 DIGITS = "zero one two three four five six seven eight nine".split()
 
@@ -50,7 +51,8 @@ def macros_tex(values: dict[str, str]) -> str:
 
 def result_macros(teachers: pd.DataFrame, summary: pd.DataFrame, vs_none: pd.DataFrame,
                   equiv: pd.DataFrame, angle_table: pd.DataFrame | None, margin: float,
-                  alpha: float = 0.05, confidence: float = 95) -> dict[str, str]:
+                  alpha: float = 0.05, confidence: float = 95,
+                  anova: pd.DataFrame | None = None) -> dict[str, str]:
     """The numbers the paper's text quotes, per task, init and strategy."""
     m: dict[str, str] = {"EquivalenceMargin": fmt(margin), "SignificanceLevel": f"{alpha:g}",
                          "ConfidenceLevel": f"{confidence:g}"}
@@ -66,16 +68,20 @@ def result_macros(teachers: pd.DataFrame, summary: pd.DataFrame, vs_none: pd.Dat
         t = float(teachers.set_index("task").loc[r.task, "score"])
         m[macro_name(r.task, "teacher lead")] = fmt(t - r.mean)
     for (task, init), part in summary[summary["strategy"] != "none"].groupby(["task", "init"]):
-        m[macro_name(task, init, "spread")] = fmt(part["mean"].max() - part["mean"].min())
+        m[macro_name(task, init, "spread")] = fmt(spread(part.set_index("strategy")["mean"]))
         none = summary.query("task == @task and init == @init and strategy == 'none'")["mean"]
         m[macro_name(task, init, "worst gain")] = fmt(part["mean"].min() - none.iloc[0])
         m[macro_name(task, init, "best gain")] = fmt(part["mean"].max() - none.iloc[0])
     for (task, init), part in vs_none.groupby(["task", "init"]):
-        m[macro_name(task, init, "significant")] = fmt(int((part["p"] < alpha).sum()))
+        # Holm-corrected over the whole table (stats.paired_vs_none); raw p never counted
+        m[macro_name(task, init, "significant")] = fmt(int((part["p_holm"] < alpha).sum()))
         m[macro_name(task, init, "compared")] = fmt(int(len(part)))
     for (task, init), part in equiv.groupby(["task", "init"]):
-        m[macro_name(task, init, "equivalent")] = fmt(int((part["p_tost"] < alpha).sum()))
+        m[macro_name(task, init, "equivalent")] = fmt(int((part["p_tost_holm"] < alpha).sum()))
         m[macro_name(task, init, "pairs")] = fmt(int(len(part)))
+    if anova is not None:  # task x init cells whose matching strategies differ (Holm)
+        m["StrategyTests"] = fmt(int(anova["p"].notna().sum()))
+        m["StrategiesDiffer"] = fmt(int((anova["p_holm"] < alpha).sum()))
     if angle_table is not None:
         for _, r in angle_table.iterrows():
             m[macro_name(r["task"], r["stack"], r["init"], r["run"], "acute")] = fmt(r["acute %"])
@@ -214,3 +220,31 @@ def task_param_macros(params) -> dict[str, str]:
         m[macro_name(task, "student epochs")] = fmt(p.distill.epochs)
         m[macro_name(task, "temperature")] = fmt(p.distill.temperature)
     return m
+
+
+def findings_markdown(m: dict[str, str]) -> str:
+    """What the run found, in sentences built only from the computed macros ``m``
+    (so the executed notebook's interpretation is always the current one)."""
+    def get(key: str) -> str:
+        return m.get(key, "n/a")
+
+    lines = ["### What this run found"]
+    for kind, unit in (("Classification", "points"), ("Generation", "BLEU")):
+        for init, name in (("Random", "random initialisation"), ("WeightCopy", "weight copy")):
+            if f"{kind}{init}Cells" in m:
+                lines.append(
+                    f"- {kind}, {name}: {get(f'{kind}{init}AboveNone')} of "
+                    f"{get(f'{kind}{init}Cells')} (task, matching strategy) cells beat no "
+                    f"matching; mean gain {get(f'{kind}{init}MeanGain')} {unit}, mean spread "
+                    f"between strategies {get(f'{kind}{init}MeanSpread')} {unit}.")
+    if "StrategyTests" in m:
+        lines.append(f"- The matching strategies differ (repeated-measures ANOVA, Holm) in "
+                     f"{get('StrategiesDiffer')} of {get('StrategyTests')} (task, "
+                     f"initialisation) cells.")
+    if "ConvergenceCells" in m:
+        lines.append(f"- {get('ConvergedCells')} of {get('ConvergenceCells')} (task, "
+                     f"initialisation) cells of `none` students have converged.")
+    if "CalibratedTasks" in m:
+        lines.append(f"- {get('CalibratedTasks')} of {get('NumTasks')} teachers lead their "
+                     f"random-init `none` student by at least {get('CalibrationMinLead')} points.")
+    return "\n".join(lines)
