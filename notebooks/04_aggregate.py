@@ -174,14 +174,16 @@ add_figure(path, "Gain of each matching strategy over no matching, paired by see
 reports = {t: json.loads(Path(f"results/angles/{t}.json").read_text()) for t in params.tasks}
 angle_table = fa.angle_table(reports)
 write_table("angles", angle_table.set_index("task"),
-            "Angles at the student between two teacher blocks: share of acute angles (\\%) "
-            "and mean cosine over student blocks, teacher pairs and test tokens, at "
-            "initialisation and after training (mean over the measured seeds).")
+            "Angles at the student between two teacher blocks: share of acute angles (\\%), "
+            "the same share at the null baseline (random directions with the norms of the "
+            "student's states) and mean cosine over student blocks, teacher pairs and test "
+            "tokens, at initialisation and after training (mean over the measured seeds).")
 for task_name, rep in reports.items():
     path = figs / f"angles_hist_{task_name}.png"
     fa.angle_histograms(rep, path)
-    add_figure(path, f"{task_name}: per-token mean cosine of the angle at the student between "
-               "two teacher blocks (dashed: before training).")
+    add_figure(path, f"{task_name}: every cosine of the angle at the student between two "
+               "teacher blocks (dashed: before training; dotted: the null baseline); the "
+               "legend gives each share of acute angles.")
     for stack in fa.stacks(rep):
         for kind, draw in (("heatmap", fa.angle_heatmaps), ("distances", fa.distance_figure)):
             path = figs / f"angles_{kind}_{task_name}_{stack}.png"

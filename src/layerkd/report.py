@@ -85,6 +85,9 @@ def result_macros(teachers: pd.DataFrame, summary: pd.DataFrame, vs_none: pd.Dat
     if angle_table is not None:
         for _, r in angle_table.iterrows():
             m[macro_name(r["task"], r["stack"], r["init"], r["run"], "acute")] = fmt(r["acute %"])
+            if "null acute %" in r:  # the same angles at random directions of the same norms
+                m[macro_name(r["task"], r["stack"], r["init"], r["run"], "null acute")] = fmt(
+                    r["null acute %"])
     return m
 
 
