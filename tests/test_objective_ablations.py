@@ -59,7 +59,7 @@ def test_objective_variants_without_the_main_setting_train_none_once():
 
 
 def test_a_hid_variants_reuse_the_main_weight_and_its_none_runs():
-    params = parse_params(DEFAULT)
+    params = parse_params(raw_with(a_hid={"values": [0.3, 1, 3, 10]}))
     v = setting_variants(params.for_task("mnist1d"), "a_hid")
     assert params.distill.a_hid == 3
     assert list(v) == ["a_hid_0.3", "a_hid_1", "a_hid_10"]
@@ -200,8 +200,9 @@ def test_gain_figure_and_macros(tmp_path):
     runs = ar.setting_runs(var, main, params, "a_hid")
     ar.gain_figure(runs, "a_hid", tmp_path / "a_hid.png")
     assert (tmp_path / "a_hid.png").read_bytes()[:4] == b"\x89PNG"
-    m = ar.param_macros(parse_params(DEFAULT))
+    m = ar.param_macros(parse_params(raw_with(a_hid={"values": [0.3, 1, 3, 10]})))
     assert m["AHidAblationSettings"] == "0.3, 1, 3, 10"
+    assert m["AHidAblationStrategies"] == "none, forward, reverse"
     assert m["ObjectiveAblationTasks"] == r"\texttt{digits}, \texttt{mnist1d}, \texttt{numbers\_ro}"
     assert m["ObjectiveAblationSettings"].startswith(r"\texttt{sum\_sq}")
     assert "seeds 0, 1, 2" in ar.describe(parse_params(DEFAULT), "objective")

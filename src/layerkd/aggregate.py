@@ -142,14 +142,14 @@ LONG_TABLE_ROWS = 30  # more rows than fit beside text: a longtable that breaks 
 
 def to_latex(table: pd.DataFrame, caption: str, label: str) -> str:
     """A booktabs table, the caption LaTeX already. Up to ``LONG_TABLE_ROWS`` rows:
-    a float shrunk to the line width when wider; longer: a ``longtable`` in small
-    type whose header repeats on every page (a float cannot break, so its bottom
+    a float shrunk to the line width when wider; longer: a ``longtable`` in
+    footnote-size type whose header repeats on every page (a float cannot break, so its bottom
     rows would run off the page)."""
     cols = "l" + "c" * len(table.columns)
     first = table.index.name or "Model"
     header = " & ".join([latex_escape(first)] + [latex_escape(c) for c in table.columns]) + r" \\"
     if len(table) > LONG_TABLE_ROWS:
-        lines = [r"\begingroup\small\setlength{\tabcolsep}{4pt}",
+        lines = [r"\begingroup\footnotesize\setlength{\tabcolsep}{4pt}",
                  rf"\begin{{longtable}}{{{cols}}}",
                  rf"\caption{{{caption}}}\label{{{label}}}\\", r"\toprule", header, r"\midrule",
                  r"\endfirsthead",
