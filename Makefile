@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup repro test smoke clean-smoke paper latex-deps
+.PHONY: setup check repro test smoke clean-smoke paper latex-deps
 
 setup: $(STAMP)
 
@@ -17,8 +17,11 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-repro: setup            ## the full default reproduction: every table and figure
+repro: check            ## the full default reproduction: every table and figure
 	dvc repro
+
+check: setup            ## validate params.yaml before DVC removes any output
+	$(PYTHON) -m layerkd.check params.yaml
 
 test: setup             ## unit tests + the smoke pipeline in a temporary copy
 	$(PYTHON) -m pytest -q

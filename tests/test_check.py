@@ -1,0 +1,49 @@
+"""`python -m layerkd.check`: a bad params.yaml is named before DVC runs anything."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from layerkd.check import main, problems
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path, change) -> Path:
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
+    change(raw)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_the_default_is_valid():
+    assert problems(ROOT / "params.yaml") == []
+    assert main([str(ROOT / "params.yaml")]) == 0
+
+
+def test_bad_values_are_named(tmp_path, capsys):
+    path = write(tmp_path, lambda r: r["distill"].update(strategies=["forwrad"]))
+    assert main([str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "forwrad" in err and "strategies" in err
+
+
+def test_unknown_section_is_named(tmp_path):
+    path = write(tmp_path, lambda r: r.update(distil={"epochs": 3}))
+    assert any("distil" in p for p in problems(path))
+
+
+def test_a_task_without_its_dvc_entries_is_named(tmp_path):
+    path = write(tmp_path, lambda r: r["overrides"].pop("digits"))
+    found = problems(path)
+    assert found and "overrides" in found[0] and "digits" in found[0]
+
+
+def test_module_entry_point_exits_non_zero(tmp_path):
+    path = write(tmp_path, lambda r: r["model"].update(width=-1))
+    run = subprocess.run([sys.executable, "-m", "layerkd.check", str(path)],
+                         capture_output=True, text=True)
+    assert run.returncode == 1 and "width" in run.stderr
