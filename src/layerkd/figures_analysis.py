@@ -221,7 +221,7 @@ def init_gain_figure(students: pd.DataFrame, path):
         ax.axhline(0, color="0.5", lw=0.8)
         ax.set_xticks(range(len(order)), [LABELS[s] for s in order], rotation=30, ha="right")
         unit = "BLEU" if part["metric"].iloc[0] == "BLEU" else "points"
-        ax.set(title=task, ylabel=f"gain over none ({unit}, paired by seed)")
+        ax.set(title=f"{task} (paired by seed)", ylabel=f"gain over none ({unit})")
         ax.legend(fontsize=7)  # marker: o random init, ^ weight copy
     for ax in list(axes.flat)[len(tasks):]:
         ax.set_visible(False)
