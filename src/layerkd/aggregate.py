@@ -20,6 +20,7 @@ import seaborn as sns  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from .config import INITS  # noqa: E402
+from .figures import read_curve  # noqa: E402
 from .stats import MATCHING, spread  # noqa: E402
 from .strategies import STRATEGIES  # noqa: E402
 
@@ -218,12 +219,13 @@ def curve_figure(results_root: str | Path, task: str, teacher: float, path: str 
     the lowest to the highest seed, one panel per initialisation, the teacher dashed.
     Only validated epochs are drawn (``distill.val_every``)."""
     rows = []
-    for tsv in sorted(Path(results_root, task, "students").glob(
-            f"*/*/seed*/live/plots/metrics/{metric}.tsv")):
-        curve = pd.read_csv(tsv, sep="\t")
-        init, strategy, seed = tsv.parents[6].name, tsv.parents[5].name, tsv.parents[4].name
+    for live in sorted(Path(results_root, task, "students").glob("*/*/seed*/live")):
+        if not (live / "plots" / "metrics" / f"{metric}.tsv").exists():
+            continue
+        curve = read_curve(live, metric)
+        init, strategy, seed = live.parents[2].name, live.parents[1].name, live.parent.name
         rows += [{"init": init, "strategy": strategy, "seed": seed, "epoch": int(e) + 1,
-                  "value": float(v)} for e, v in zip(curve["step"], curve.iloc[:, 1])]
+                  "value": float(v)} for e, v in zip(curve["step"], curve["value"])]
     df = pd.DataFrame(rows)
     inits = [i for i in INITS if i in set(df["init"])]
     fig, axes = plt.subplots(1, len(inits), figsize=(4.8 * len(inits), 3.4), sharey=True,

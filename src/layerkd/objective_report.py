@@ -36,6 +36,7 @@ import pandas as pd
 
 from .aggregate import INIT_LABELS, LABELS, cell, latex_escape, results_table
 from .config import INITS
+from .figures import read_curve
 from .strategies import STRATEGIES
 
 CONVERGENCE_THRESHOLD = 0.5  # points of the task's metric over the last quarter
@@ -174,11 +175,12 @@ def none_gains(results_root: str | Path, tasks) -> pd.DataFrame:
         task_dir = Path(results_root) / task
         metric = curve_metric(task_dir)
         for tsv in sorted(task_dir.glob(f"students/*/none/seed*/live/plots/metrics/{metric}.tsv")):
-            curve = pd.read_csv(tsv, sep="\t")  # validated epochs only (distill.val_every)
-            rows.append({"task": task, "init": tsv.parents[6].name,
-                         "seed": int(tsv.parents[4].name.removeprefix("seed")),
+            live = tsv.parents[3]
+            curve = read_curve(live, metric)  # validated epochs only (distill.val_every)
+            rows.append({"task": task, "init": live.parents[2].name,
+                         "seed": int(live.parent.name.removeprefix("seed")),
                          "epochs": int(curve["step"].iloc[-1]) + 1,
-                         "gain": last_quarter_gain(curve.iloc[:, 1])})
+                         "gain": last_quarter_gain(curve["value"])})
     return pd.DataFrame(rows, columns=["task", "init", "seed", "epochs", "gain"])
 
 
