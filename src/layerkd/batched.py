@@ -62,7 +62,7 @@ from .losses import Distiller, Objective, pair_distance, token_average
 from .models import Encoder, count_parameters, token_mask
 from .strategies import Pairs
 from .tasks import Task
-from .train import NonFiniteLoss, validates, warmup_cosine
+from .train import NonFiniteLoss, open_live, validates, warmup_cosine
 
 LOSS_KEYS = ("ce", "kl", "hid", "total")  # the order of Distiller's losses dict
 
@@ -541,11 +541,7 @@ def distill_together(task: Task, params: Params, teacher: Encoder, cache: Teache
     gens = [torch.Generator().manual_seed(r.seed) for r in runs]
     lives = [None] * n
     if any(r.out_dir is not None for r in runs):
-        from dvclive import Live
-
-        lives = [None if r.out_dir is None else
-                 Live(str(r.out_dir / "live"), save_dvc_exp=False, dvcyaml=False, report=None)
-                 for r in runs]
+        lives = [None if r.out_dir is None else open_live(r.out_dir / "live") for r in runs]
     best_val, best_epoch = [-1.0] * n, [-1] * n
     objective = Objective.from_params(d)
     shares: list[list[float]] = []  # per epoch, each run's weighted hidden share

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import math
 import random
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,9 +119,7 @@ def fit(
     schedule = warmup_cosine(optimizer, opt.epochs * steps_per_epoch, opt.warmup_frac)
     live = None
     if live_dir is not None:
-        from dvclive import Live
-
-        live = Live(str(live_dir), save_dvc_exp=False, dvcyaml=False, report=None)
+        live = open_live(live_dir)
     best_val, best_epoch, best_state, history = -1.0, -1, None, []
     bar = tqdm(total=opt.epochs * steps_per_epoch, desc=run_name, disable=not progress,
                mininterval=5, leave=False)
@@ -161,6 +160,29 @@ def fit(
         live.end()
     model.load_state_dict(best_state)
     return FitResult(best_val, best_epoch, history, time.perf_counter() - start)
+
+
+# dvclive marks each step for its editor extension in one file per repository
+# (.dvc/tmp/exps/run/DVCLIVE_STEP_COMPLETED) and deletes it at the end with an
+# exists-then-remove: runs trained in parallel threads race on it, so every
+# live writer of this process takes this lock for those two calls.
+_LIVE_SIGNAL = threading.Lock()
+
+
+def open_live(path: str | Path):
+    """A dvclive logger for one run, safe to step and end from parallel threads."""
+    from dvclive import Live
+
+    class _ThreadSafeLive(Live):
+        def next_step(self):
+            with _LIVE_SIGNAL:
+                super().next_step()
+
+        def end(self):
+            with _LIVE_SIGNAL:
+                super().end()
+
+    return _ThreadSafeLive(str(path), save_dvc_exp=False, dvcyaml=False, report=None)
 
 
 def classification_loss(model: nn.Module, split: Split, augment: Callable | None = None):
