@@ -33,14 +33,20 @@ from itertools import cycle
 from pathlib import Path
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
+from torch.utils.flop_counter import (
+    FlopCounterMode,
+    sdpa_backward_flop_count,
+    sdpa_flop_count,
+)
 
-from layerkd.batched import Run, StudentGroup, default_stack_size, distill_together
 from layerkd.config import load_params
 from layerkd.data import Split
-from layerkd.experiment import TeacherCache, build_distiller, distill
+from layerkd.distill.cache import TeacherCache
+from layerkd.distill.run import Run, build_run, distill_one
+from layerkd.distill.together import StudentGroup, default_stack_size, distill_together
+from layerkd.families.classifier import classification_loss
 from layerkd.tasks import Task
-from layerkd.train import classification_loss, warmup_cosine
+from layerkd.train.loop import warmup_cosine
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -84,7 +90,7 @@ def single_step(task, params, teacher, cache, strategy: str, mode: str = "distil
     (every teacher layer gathered, as before), or "ce" (CE-only on the student).
     """
     d = params.distill
-    distiller = build_distiller(task, params, teacher, "random", strategy, 0)
+    distiller = build_run(task, params, teacher, "random", strategy, 0)
     transfer = task.splits["train"]
     if mode == "ce":
         model, loss_fn = distiller.student, classification_loss(distiller.student, transfer)
@@ -123,7 +129,7 @@ def together_step(task, params, teacher, cache, runs: list[tuple[str, int]],
     d = params.distill
     if stack_size == -1:
         stack_size = default_stack_size(params, task)
-    group = StudentGroup([build_distiller(task, params, teacher, "random", s, k)
+    group = StudentGroup([build_run(task, params, teacher, "random", s, k)
                           for s, k in runs], d, 10**6, backend, workers, stack_size)
     transfer = task.splits["train"]
     batches = cycle(full_batches(len(transfer), d.batch_size, [k for _, k in runs]))
@@ -229,7 +235,7 @@ def end_to_end(task, params, teacher, cache, runs: list[tuple[str, int]], epochs
     p = params.model_copy(update={"distill": params.distill.model_copy(update={"epochs": epochs})})
     start = time.perf_counter()
     for s, k in runs:
-        distill(task, p, teacher, cache, "random", s, k, progress=False)
+        distill_one(task, p, teacher, cache, "random", s, k, progress=False)
     alone = time.perf_counter() - start
     start = time.perf_counter()
     distill_together(task, p, teacher, cache, "random", [Run(s, k) for s, k in runs],
@@ -279,7 +285,7 @@ def main(argv=None) -> dict:
     d, m = params.distill, params.model
     torch.manual_seed(0)
     task = synthetic_task(params)
-    teacher = task.encoder(m.teacher_depth, m.width, params).eval().requires_grad_(False)
+    teacher = task.build_model(m.teacher_depth, m.width, params).eval().requires_grad_(False)
     cache = TeacherCache.compute(teacher, task.splits["train"])
     rss = {"after setup": peak_rss_mb()}
     threads = torch.get_num_threads()

@@ -24,7 +24,8 @@ import yaml
 
 from layerkd.config import parse_params
 from layerkd.objective_report import none_gains
-from layerkd.stages import run_students, run_teacher
+from layerkd.stages.students import run_students
+from layerkd.stages.teacher import run_teacher
 from layerkd.tasks import build_data, load_task
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,12 +68,12 @@ def main(argv=None) -> dict:
         students_s = time.perf_counter() - start
         # the convergence criterion of the committed results (objective_report)
         none_gain = float(none_gains("results", [task.name])["gain"].iloc[0])
-    score = "test_bleu" if task.kind == "generate" else "test_acc"
+    score = f"test_{task.metric}"
     out = {"task": args.task, "changes": json.loads(args.changes), "seed": args.seed,
            "teacher": teacher[score], "teacher_s": round(teacher_s, 1),
            **{s["strategy"]: s[score] for s in students},
            "students_s": round(students_s, 1), "none_last_quarter_gain": none_gain}
-    if task.kind == "generate":
+    if "test_exact_match" in teacher:
         out["teacher_em"] = teacher["test_exact_match"]
         out.update({f"{s['strategy']}_em": s["test_exact_match"] for s in students})
     out["teacher_lead"] = out["teacher"] - out["none"]

@@ -18,10 +18,11 @@ import time
 
 import torch
 
-from layerkd.batched import Run, default_workers
 from layerkd.config import parse_params
 from layerkd.data import Split
-from layerkd.generation import distill_generation_runs, teacher_cache_generation
+from layerkd.distill.run import Run, default_workers
+from layerkd.distill.threads import train_in_threads
+from layerkd.stages.students import teacher_cache
 from layerkd.tasks import Task
 
 VOCAB = ["<pad>", "<bos>", "<eos>"] + [f"w{i}" for i in range(20)]
@@ -53,8 +54,8 @@ def main() -> None:
                     "seeds": seeds, "strategies": ["forward", "in_order_random"]}})
     task = copy_task()
     torch.manual_seed(0)
-    teacher = task.encoder(4, 64, params).eval()
-    cache = teacher_cache_generation(teacher, task, params)
+    teacher = task.build_model(4, 64, params).eval()
+    cache = teacher_cache(teacher, task, params)
     runs = [Run(s, seed) for s in params.distill.strategies for seed in seeds]
     threads = torch.get_num_threads()
     workers = default_workers(len(runs), task.device)
@@ -64,7 +65,7 @@ def main() -> None:
         torch.set_num_threads(n_threads)
         try:
             start = time.perf_counter()
-            rows = distill_generation_runs(task, params, teacher, cache, "weight_copy", runs,
+            rows = train_in_threads(task, params, teacher, cache, "weight_copy", runs,
                                            workers=n_workers, progress=False)
             return time.perf_counter() - start, rows
         finally:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from layerkd.config import load_params
 from layerkd.io import atomic_write_json
-from layerkd.stages import run_students
+from layerkd.stages.students import run_students
 from layerkd.strategies import describe, match_layers
 from layerkd.tasks import load_task
 
@@ -41,7 +41,7 @@ for s in d.strategies:
 rows = [row for init in d.inits for row in run_students(task, params, init)]
 
 # %%
-score = "test_bleu" if task.kind == "generate" else "test_acc"
+score = f"test_{task.metric}"
 df = pd.DataFrame(rows)
 summary = df.groupby(["init", "strategy"], sort=False)[score].agg(["mean", "std", "count"])
 print(summary.round(2).to_string())

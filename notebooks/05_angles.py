@@ -16,7 +16,7 @@ import pandas as pd
 from IPython.display import Image, Markdown, display
 
 from layerkd import figures_analysis as fa
-from layerkd.analysis import angle_report
+from layerkd.stages.angles import angle_report
 from layerkd.config import load_params
 from layerkd.io import atomic_write_json
 from layerkd.tasks import load_task

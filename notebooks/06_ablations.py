@@ -22,7 +22,7 @@ kind = "shape"
 # %%
 import pandas as pd
 
-from layerkd.ablation import ablation_variants, run_ablations
+from layerkd.stages.ablation import ablation_variants, run_ablations
 from layerkd.config import load_params
 from layerkd.tasks import load_task
 
@@ -34,7 +34,7 @@ print({name: p.distill.strategies for name, p in ablation_variants(params, kind)
 rows = run_ablations(task, params, kind)
 
 # %%
-score = "test_bleu" if task.kind == "generate" else "test_acc"
+score = f"test_{task.metric}"
 df = pd.DataFrame(rows)
 if rows:
     display(df.pivot_table(index="variant", columns="strategy", values=score, aggfunc="mean",

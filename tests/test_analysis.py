@@ -4,13 +4,13 @@ import json
 
 import pytest
 import torch
-
-from layerkd.ablation import train_variant, variants
-from layerkd.analysis import angle_report, initial_distiller
-from layerkd.config import parse_params
-from layerkd.experiment import build_distiller
-from layerkd.io import atomic_torch_save
 from test_batched import TINY, tiny_setup
+
+from layerkd.config import parse_params
+from layerkd.distill.run import build_run
+from layerkd.io import atomic_torch_save
+from layerkd.stages.ablation import train_variant, variants
+from layerkd.stages.angles import angle_report, initial_distiller
 
 
 def test_variants_change_one_setting_each():
@@ -37,7 +37,7 @@ def test_narrow_variant_saves_trained_projections(tmp_path, monkeypatch):
     assert [(r["student_width"], r["student_depth"], r["strategy"]) for r in rows] == \
         [(8, params.distill.student_depth, "forward")] * 2
     state = torch.load(tmp_path / "models/ablations/tiny/width8/forward_seed0.pt")["state_dict"]
-    start = build_distiller(task, params, teacher, "random", "forward", 0).state_dict()
+    start = build_run(task, params, teacher, "random", "forward", 0).state_dict()
     assert state["projections.2.weight"].shape == (16, 8)
     assert not torch.equal(state["projections.2.weight"], start["projections.2.weight"])
     saved = json.loads((tmp_path / "results/tiny/ablations/width8/forward/seed1/metrics.json")
@@ -55,7 +55,7 @@ def test_angle_report_before_and_after_training(tmp_path, monkeypatch, width):
                                           strategies=["none", "forward"], seeds=[0])
     atomic_torch_save({"state_dict": teacher.state_dict(), "config_hash": "x"},
                       tmp_path / "models/tiny/teacher.pt")
-    import layerkd.analysis as analysis
+    import layerkd.stages.angles as analysis
 
     monkeypatch.setattr(analysis, "load_teacher", lambda *a: teacher)
     trained = {}
@@ -84,7 +84,7 @@ def test_angle_report_before_and_after_training(tmp_path, monkeypatch, width):
 def test_angle_report_names_the_missing_checkpoint(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     params, task, teacher, _ = tiny_setup(inits=["random"], strategies=["forward"], seeds=[0])
-    import layerkd.analysis as analysis
+    import layerkd.stages.angles as analysis
 
     monkeypatch.setattr(analysis, "load_teacher", lambda *a: teacher)
     with pytest.raises(FileNotFoundError, match="forward_seed0.pt missing.*distill@tiny"):

@@ -1,16 +1,21 @@
 import math
 
 import numpy as np
-
 import pytest
 import torch
 from torch import nn
 
-from layerkd.angles import (angle_cosines, angle_summary, mean_distances, random_directions,
-                            stack_states, to_teacher_space)
+from layerkd.angles import (
+    angle_cosines,
+    angle_summary,
+    mean_distances,
+    random_directions,
+    to_teacher_space,
+)
 from layerkd.data import Split
+from layerkd.families import FAMILIES
 from layerkd.models import Encoder
-from layerkd.seq2seq import EncoderDecoder
+from layerkd.models.encoder_decoder import EncoderDecoder
 
 
 def brute_force(teacher, student, mask):
@@ -95,11 +100,11 @@ def test_projection_maps_each_layer_to_teacher_width():
     assert to_teacher_space(states, nn.ModuleList()) is states
 
 
-def test_stack_states_encoder_and_encoder_decoder():
+def test_family_hidden_states_encoder_and_encoder_decoder():
     enc = Encoder(in_features=5, n_classes=3, max_len=6, depth=2, width=16, heads=2)
     x, mask = torch.randn(7, 6, 5), torch.ones(7, 6, dtype=torch.bool)
     mask[0, 4:] = False
-    states = stack_states(enc, Split(x, torch.zeros(7, dtype=torch.long), mask), batch_size=3)
+    states = FAMILIES["classifier"].hidden_states(enc, Split(x, torch.zeros(7, dtype=torch.long), mask), batch_size=3)
     h, m = states["encoder"]
     assert h.shape == (3, 7, 7, 16) and m.shape == (7, 7)
     assert m[:, 0].all() and not m[0, 5:].any()  # [CLS] always valid, padding masked
@@ -108,7 +113,7 @@ def test_stack_states_encoder_and_encoder_decoder():
     src = torch.randint(3, 9, (4, 6))
     tgt = torch.randint(3, 11, (4, 6))
     tgt[:, -2:] = 0
-    states = stack_states(model, Split(src, tgt, None))
+    states = FAMILIES["seq2seq"].hidden_states(model, Split(src, tgt, None))
     assert states["encoder"][0].shape == (3, 4, 6, 16)
     assert states["decoder"][0].shape == (4, 4, 5, 16)
     assert not states["decoder"][1][:, -1].any()

@@ -4,19 +4,20 @@ import json
 
 import pytest
 import torch
-
 from torch.func import stack_module_state
 
-from layerkd.batched import (Run, StudentStack, _check_layout, distill_runs, distill_together,
-                             stacked_encoder_forward)
 from layerkd.config import parse_params
 from layerkd.data import Split
-from layerkd.experiment import TeacherCache, build_distiller, distill
-from layerkd.losses import Distiller
+from layerkd.distill.cache import TeacherCache
+from layerkd.distill.distiller import Distiller
+from layerkd.distill.run import Run, build_run, distill_one
+from layerkd.distill.stacked import StudentStack
+from layerkd.distill.stacked_forward import _check_layout, stacked_encoder_forward
+from layerkd.distill.together import distill_runs, distill_together
 from layerkd.models import Encoder
 from layerkd.strategies import STRATEGIES
 from layerkd.tasks import Task
-from layerkd.train import NonFiniteLoss
+from layerkd.train.loop import NonFiniteLoss
 
 TINY = {
     "model": {"width": 16, "heads": 2, "teacher_depth": 3},
@@ -46,7 +47,7 @@ def tiny_setup(masked=False, norm="post", **changes):
     params = parse_params(raw)
     task = tiny_task(masked)
     torch.manual_seed(123)
-    teacher = task.encoder(3, 16, params).eval()
+    teacher = task.build_model(3, 16, params).eval()
     cache = TeacherCache.compute(teacher, task.splits["train"].subset(32))
     return params, task, teacher, cache
 
@@ -99,7 +100,7 @@ def assert_same_runs(alone_dir, together_dir, alone, together, params, task):
             torch.testing.assert_close(wb, wa, **TOL, msg=lambda m: f"{name} {k}: {m}")
         outputs = []
         for state in (sa, sb):
-            student = task.encoder(d.student_depth, params.student_width, params)
+            student = task.build_model(d.student_depth, params.student_width, params)
             student.load_state_dict({k.removeprefix("student."): v for k, v in state.items()
                                      if k.startswith("student.")})
             with torch.no_grad():
@@ -124,7 +125,7 @@ def test_together_equals_alone_for_every_strategy(tmp_path, init, norm):
         assert len(curve.strip().splitlines()) == 1 + 3
         for key in ("ce", "kl", "hid", "total"):
             assert (r.out_dir / "live" / "plots" / "metrics" / "train" / f"{key}.tsv").exists()
-        Distiller(build_distiller(task, params, teacher, init, r.strategy, r.seed).student,
+        Distiller(build_run(task, params, teacher, init, r.strategy, r.seed).student,
                   []).load_state_dict(torch.load(r.ckpt_path)["state_dict"])
 
 
@@ -153,7 +154,7 @@ def test_narrow_students_train_their_projections_and_masks_are_respected(tmp_pat
                             make_runs(tmp_path / "together", strategies), group_size=4,
                             progress=False)
     assert_same_runs(tmp_path / "alone", tmp_path / "together", alone, together, params, task)
-    init = build_distiller(task, params, teacher, "random", "forward", 1).state_dict()
+    init = build_run(task, params, teacher, "random", "forward", 1).state_dict()
     trained = torch.load(tmp_path / "together" / "forward_seed1.pt")["state_dict"]
     assert len([k for k in trained if k.startswith("projections.")]) == 2 * 3
     assert not torch.equal(init["projections.1.weight"], trained["projections.1.weight"])
@@ -171,7 +172,7 @@ def test_token_id_inputs_train_the_same_together(tmp_path, norm):
         splits[name] = Split(ids, torch.randint(0, 3, (n,), generator=g), ids != 0)
     task = Task("ids", splits, in_features=None, n_classes=3, max_len=5, vocab_size=7)
     torch.manual_seed(123)
-    teacher = task.encoder(3, 16, params).eval()
+    teacher = task.build_model(3, 16, params).eval()
     cache = TeacherCache.compute(teacher, task.splits["train"].subset(32))
     strategies = ["none", "forward"]
     together = check_alone_equals_together(tmp_path, params, task, teacher, cache, strategies)
@@ -231,7 +232,7 @@ def test_vmap_backend_agrees_with_grouped_matmuls(norm):
 def test_stack_losses_equal_each_distillers_losses(norm):
     params, task, teacher, cache = tiny_setup(masked=True, norm=norm, student_width=8,
                                               inits=["random"])
-    distillers = [build_distiller(task, params, teacher, "random", s, k)
+    distillers = [build_run(task, params, teacher, "random", s, k)
                   for s, k in [("forward", 0), ("reverse", 1), ("none", 2), ("all_to_one", 0)]]
     stack = StudentStack(distillers)
     train = task.splits["train"]
@@ -300,7 +301,7 @@ def test_non_finite_loss_names_the_student_and_step(tmp_path):
                        match=r"tiny/random/forward/seed1: non-finite .* epoch 0, step 0"):
         distill_together(task, params, teacher, cache, "random", runs, progress=False)
     with pytest.raises(NonFiniteLoss, match=r"tiny/random/forward/seed1: non-finite"):
-        distill(task, params, teacher, cache, "random", "forward", 1, progress=False)
+        distill_one(task, params, teacher, cache, "random", "forward", 1, progress=False)
 
 
 def test_val_every_together_equals_alone_and_logs_only_validated_epochs(tmp_path):

@@ -5,14 +5,14 @@ import json
 import pytest
 import torch
 
-from layerkd import generation
 from layerkd.config import parse_params
 from layerkd.data import Split
-from layerkd.generation import (distill_generation, teacher_cache_generation,
-                                train_teacher_generation)
-from layerkd.stages import distill_all
+from layerkd.distill import threads as thread_pool
+from layerkd.distill.run import distill_one
+from layerkd.stages.students import distill_all, teacher_cache
+from layerkd.stages.teacher import train_teacher
 from layerkd.tasks import Task
-from layerkd.train import NonFiniteLoss
+from layerkd.train.loop import NonFiniteLoss
 
 TINY = {"model": {"width": 16, "heads": 2, "teacher_depth": 2},
         "teacher": {"epochs": 2, "batch_size": 16},
@@ -32,20 +32,20 @@ def copy_task() -> Task:
         return Split(src, tgt)
 
     return Task("scan", {"train": split(32), "val": split(8), "test": split(8)}, None, 0, 5,
-                src_vocab=VOCAB, tgt_vocab=VOCAB)
+                src_vocab=VOCAB, tgt_vocab=VOCAB, family_name="seq2seq")
 
 
 def test_teacher_then_students_are_deterministic(tmp_path):
     raw = json.loads(json.dumps(TINY))
     raw["model"]["beams"] = 2  # test scores by beam search (validation stays greedy)
     params, task = parse_params(raw), copy_task()
-    m = train_teacher_generation(task, params, tmp_path / "t", tmp_path / "t.pt", "h", False)
+    m = train_teacher(task, params, tmp_path / "t", tmp_path / "t.pt", False)
     assert 0 <= m["test_bleu"] <= 100 and 0 <= m["test_exact_match"] <= 100
     assert m["beams"] == 2
-    teacher = task.encoder(2, 16, params)
+    teacher = task.build_model(2, 16, params)
     teacher.load_state_dict(torch.load(tmp_path / "t.pt")["state_dict"])
-    cache = teacher_cache_generation(teacher, task, params)
-    runs = [distill_generation(task, params, teacher, cache, "weight_copy", "in_order_random", 0,
+    cache = teacher_cache(task, params, teacher)
+    runs = [distill_one(task, params, teacher, cache, "weight_copy", "in_order_random", 0,
                                tmp_path / f"s{i}", tmp_path / f"s{i}.pt", False)
             for i in range(2)]
     for r in runs:
@@ -61,9 +61,9 @@ def test_narrow_student_trains_and_saves_both_stacks_projections(tmp_path):
     raw = json.loads(json.dumps(TINY))
     raw["distill"].update(student_width=8, inits=["random"])
     params, task = parse_params(raw), copy_task()
-    teacher = task.encoder(2, 16, params).eval()
-    cache = teacher_cache_generation(teacher, task, params)
-    distill_generation(task, params, teacher, cache, "random", "forward", 0,
+    teacher = task.build_model(2, 16, params).eval()
+    cache = teacher_cache(task, params, teacher)
+    distill_one(task, params, teacher, cache, "random", "forward", 0,
                        ckpt_path=tmp_path / "s.pt", progress=False)
     state = torch.load(tmp_path / "s.pt")["state_dict"]
     assert state["enc_projections.0.weight"].shape == (16, 8)
@@ -72,15 +72,15 @@ def test_narrow_student_trains_and_saves_both_stacks_projections(tmp_path):
 
 def test_generation_task_reports_bleu():
     task = copy_task()
-    assert task.kind == "generate" and task.metric == "bleu"
+    assert task.family.name == "seq2seq" and task.metric == "bleu"
 
 
 def small_setup(**distill):
     raw = json.loads(json.dumps(TINY))
     raw["distill"].update(seeds=[0, 1], strategies=["forward", "in_order_random"], **distill)
     params, task = parse_params(raw), copy_task()
-    teacher = task.encoder(2, 16, params).eval()
-    return params, task, teacher, teacher_cache_generation(teacher, task, params)
+    teacher = task.build_model(2, 16, params).eval()
+    return params, task, teacher, teacher_cache(task, params, teacher)
 
 
 def test_pool_of_workers_equals_sequential_training_at_one_thread(tmp_path):
@@ -111,10 +111,10 @@ def test_pool_of_workers_equals_sequential_training_at_one_thread(tmp_path):
         saved.pop("wall_s")
         assert saved == json.loads(json.dumps(b))
         assert (run / "live" / "plots" / "metrics" / "val" / "bleu.tsv").exists()
-    # the pool trains exactly what distill_generation trains alone (at one thread)
+    # the pool trains exactly what distill_one trains alone (at one thread)
     try:
         torch.set_num_threads(1)
-        alone = distill_generation(task, params, teacher, cache, "weight_copy",
+        alone = distill_one(task, params, teacher, cache, "weight_copy",
                                    "in_order_random", 1, progress=False)
     finally:
         torch.set_num_threads(threads)
@@ -125,8 +125,8 @@ def test_pool_of_workers_equals_sequential_training_at_one_thread(tmp_path):
 def test_batch_students_one_means_one_at_a_time(tmp_path, monkeypatch):
     params, task, teacher, cache = small_setup(batch_students=1)
     seen = []
-    real = generation.distill_generation_runs
-    monkeypatch.setattr(generation, "distill_generation_runs",
+    real = thread_pool.train_in_threads
+    monkeypatch.setattr(thread_pool, "train_in_threads",
                         lambda *a, workers=None, **k: seen.append(workers) or real(
                             *a, workers=workers, **k))
     distill_all(task, params, teacher, cache, "random", tmp_path / "r", tmp_path / "m",
@@ -136,19 +136,19 @@ def test_batch_students_one_means_one_at_a_time(tmp_path, monkeypatch):
 
 def test_worker_error_names_its_run(tmp_path, monkeypatch):
     params, task, teacher, cache = small_setup()
-    real = generation.train_seq2seq_distiller
+    real = thread_pool.train_run
 
     def failing(task, params, distiller, cache, init, strategy, seed, *a, **k):
         if (strategy, seed) == ("forward", 1):
             raise NonFiniteLoss("non-finite loss (nan) at epoch 0, step 0")
         return real(task, params, distiller, cache, init, strategy, seed, *a, **k)
 
-    monkeypatch.setattr(generation, "train_seq2seq_distiller", failing)
+    monkeypatch.setattr(thread_pool, "train_run", failing)
     threads = torch.get_num_threads()
     with pytest.raises(NonFiniteLoss) as info:
         distill_all(task, params, teacher, cache, "random", tmp_path / "r", tmp_path / "m",
                     workers=2)
-    assert "in generation run scan/random/forward/seed1" in info.value.__notes__
+    assert "in run scan/random/forward/seed1" in info.value.__notes__
     assert torch.get_num_threads() == threads
     # the failure stops the other runs: a later run never finishes
     assert not (tmp_path / "r" / "in_order_random" / "seed1" / "metrics.json").exists()

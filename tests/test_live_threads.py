@@ -1,7 +1,7 @@
 """dvclive writers stepped and ended from parallel threads (as generation runs are)."""
 from concurrent.futures import ThreadPoolExecutor
 
-from layerkd.train import open_live
+from layerkd.train.loop import open_live
 
 
 def test_parallel_runs_step_and_end_without_racing_on_the_signal_file(tmp_path, monkeypatch):

@@ -1,9 +1,14 @@
 import pytest
 import torch
 import torch.nn.functional as F
-
 from conftest import tiny_encoder
-from layerkd.losses import Distiller, Objective, hidden_matching_loss, kl_teacher_student
+
+from layerkd.distill.distiller import Distiller
+from layerkd.distill.objective import (
+    Objective,
+    hidden_matching_loss,
+    kl_teacher_student,
+)
 from layerkd.strategies import match_layers
 
 

@@ -1,8 +1,8 @@
 import pytest
 import torch
-
 from conftest import assert_layernorm_outputs, tiny_encoder
-from layerkd.initialisation import initialise, weight_copy_
+
+from layerkd.distill.initialisation import initialise, weight_copy_
 from layerkd.models import Block
 from layerkd.strategies import forward_targets
 

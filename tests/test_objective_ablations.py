@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from layerkd import ablation_report as ar
-from layerkd.ablation import setting_variants, variant_dirs
 from layerkd.config import ConfigError, parse_params
+from layerkd.paths import variant_dirs
+from layerkd.stages.ablation import setting_variants
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = yaml.safe_load((ROOT / "params.yaml").read_text())
@@ -209,7 +210,7 @@ def test_gain_figure_and_macros(tmp_path):
 
 
 def test_an_ablation_with_nothing_to_train_still_makes_its_stage_outputs(tmp_path, monkeypatch):
-    from layerkd import ablation
+    from layerkd.stages import ablation
 
     monkeypatch.chdir(tmp_path)
     raw = raw_with(a_hid={"strategies": ["none"], "values": [1, 3]})

@@ -12,7 +12,7 @@ import torch
 from layerkd import io
 from layerkd.config import parse_params
 from layerkd.data import load_arrays, save_dataset
-from layerkd.experiment import load_teacher
+from layerkd.stages.teacher import load_teacher
 from layerkd.tasks import Task
 
 TINY = {"model": {"width": 16, "heads": 2, "teacher_depth": 3}, "teacher": {"epochs": 1},
@@ -47,11 +47,11 @@ def test_missing_teacher_checkpoint_names_the_stage(tmp_path):
 
 
 def test_teacher_from_other_configuration_is_refused(tmp_path):
-    from layerkd.experiment import config_hash, teacher_config
+    from layerkd.stages.teacher import config_hash, teacher_config
 
     params = parse_params(TINY)
     task = tiny_task()
-    model = task.encoder(3, 16, params)
+    model = task.build_model(3, 16, params)
     other = parse_params({**TINY, "teacher": {"epochs": 2}})
     io.atomic_torch_save({"state_dict": model.state_dict(),
                           "config_hash": config_hash(teacher_config(other, "mnist"))},

@@ -5,29 +5,26 @@ import itertools
 import pytest
 import torch
 import torch.nn.functional as F
-
 from conftest import assert_layernorm_outputs
+
 from layerkd.data import Split
-from layerkd.initialisation import weight_copy_
-from layerkd.losses import Distiller, Objective
+from layerkd.distill.cache import Seq2SeqTeacherCache
+from layerkd.distill.distiller import Distiller, Seq2SeqDistiller, seq2seq_pairs
+from layerkd.distill.initialisation import (
+    initialise_seq2seq,
+    weight_copy_,
+    weight_copy_seq2seq_,
+)
+from layerkd.distill.objective import Objective, shift_target
 from layerkd.models import PAD_ID, Encoder
-from layerkd.seq2seq import (
-    BOS_ID,
-    EOS_ID,
-    EncoderDecoder,
-    Seq2SeqDistiller,
-    Seq2SeqTeacherCache,
+from layerkd.models.encoder_decoder import BOS_ID, EOS_ID, EncoderDecoder, causal_mask
+from layerkd.strategies import forward_targets, match_layers
+from layerkd.train.evaluate import (
     corpus_bleu,
     evaluate_seq2seq,
     exact_match,
     ids_to_text,
-    initialise_seq2seq,
-    seq2seq_pairs,
-    shift_target,
-    causal_mask,
-    weight_copy_seq2seq_,
 )
-from layerkd.strategies import forward_targets, match_layers
 
 SRC_V, TGT_V = 9, 7
 

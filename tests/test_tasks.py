@@ -8,7 +8,8 @@ import yaml
 
 from layerkd.config import TASKS, parse_params
 from layerkd.data import load_arrays
-from layerkd.tasks import build_data, data_path, load_task
+from layerkd.paths import data_file as data_path
+from layerkd.tasks import build_data, load_task
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = yaml.safe_load((ROOT / "profiles" / "smoke.yaml").read_text())
@@ -29,9 +30,9 @@ def test_task_loads_and_model_runs(built, name):
     assert sorted(task.splits) == ["test", "train", "val"]
     assert {k: len(v) for k, v in task.splits.items()} == cards[name]["sizes"]
     p = params.for_task(name)
-    model = task.encoder(p.distill.student_depth, p.model.width, p)
+    model = task.build_model(p.distill.student_depth, p.model.width, p)
     split = task.splits["val"].subset(3)
-    if task.kind == "generate":
+    if task.family.name == "seq2seq":
         assert task.metric == "bleu" and task.src_vocab and task.tgt_vocab
         logits, enc, dec = model(split.x, split.x != 0, split.y[:, :-1], split.y[:, :-1] != 0)
         assert logits.shape[:2] == split.y[:, :-1].shape

@@ -7,10 +7,11 @@ import torch
 
 from layerkd.config import parse_params
 from layerkd.data import Split
-from layerkd.experiment import TeacherCache, distill
-from layerkd.initialisation import initialise
+from layerkd.distill.cache import TeacherCache
+from layerkd.distill.initialisation import initialise
+from layerkd.distill.run import distill_one
 from layerkd.tasks import Task
-from layerkd.train import NonFiniteLoss, fit
+from layerkd.train.loop import NonFiniteLoss, fit
 
 TINY = {
     "model": {"width": 16, "heads": 2, "teacher_depth": 3},
@@ -33,9 +34,9 @@ def run_once(tmp_path, strategy="forward", init="random", **changes):
     params = parse_params(raw)
     task = tiny_task()
     torch.manual_seed(123)
-    teacher = task.encoder(3, 16, params).eval()
+    teacher = task.build_model(3, 16, params).eval()
     cache = TeacherCache.compute(teacher, task.splits["train"].subset(32))
-    return distill(task, params, teacher, cache, init, strategy, seed=0,
+    return distill_one(task, params, teacher, cache, init, strategy, seed=0,
                    out_dir=tmp_path / "run", ckpt_path=tmp_path / "run.pt", progress=False)
 
 
@@ -92,7 +93,7 @@ def test_non_finite_loss_stops_with_run_name_and_step():
 
 def test_initialise_rejects_unknown_init():
     with pytest.raises(ValueError, match="weight_copy"):
-        initialise(tiny_task().encoder(2, 16, parse_params(TINY)), "zeros")
+        initialise(tiny_task().build_model(2, 16, parse_params(TINY)), "zeros")
 
 
 def test_val_every_validates_every_kth_and_the_last_epoch():

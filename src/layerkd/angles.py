@@ -9,7 +9,7 @@ An acute angle (cos > 0) means the two teacher layers lie on the same side of
 the student: pulling the student towards either one moves it towards the
 other, which is why the choice of layer pairs matters little. Only blocks are
 compared (the embedding outputs, layer 0, are excluded) and only valid tokens
-count. ``stack_states`` collects the hidden states of a whole split.
+count. ``Family.hidden_states`` collects the hidden states of a whole split.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-from .models import PAD_ID, Encoder, token_mask
 
 
 def angle_cosines(teacher: torch.Tensor, student: torch.Tensor) -> torch.Tensor:
@@ -107,33 +105,3 @@ def to_teacher_space(states: torch.Tensor, projections: nn.ModuleList | None) ->
     if not projections:
         return states
     return torch.stack([projections[j](states[j]) for j in range(states.shape[0])])
-
-
-@torch.no_grad()
-def stack_states(model: nn.Module, split, batch_size: int = 500):
-    """Every hidden state of a model on a split, stacked: {stack: (states, mask)}.
-
-    An ``Encoder`` gives {"encoder": ((L + 1, N, T + 1, d), (N, T + 1))}, [CLS]
-    included; an encoder-decoder gives "encoder" and "decoder" (decoder states
-    teacher-forced on the reference), each with its own mask of real tokens.
-    """
-    model.eval()
-    parts: dict[str, list] = {}
-    for start in range(0, len(split), batch_size):
-        rows = slice(start, start + batch_size)
-        if isinstance(model, Encoder):
-            sub_mask = None if split.mask is None else split.mask[rows]
-            _, hs = model(split.x[rows], sub_mask)
-            x = split.x[rows]
-            length = x.shape[1]
-            m = token_mask(sub_mask, x.shape[0], length)
-            out = {"encoder": (hs, m)}
-        else:
-            src, tgt = split.x[rows], split.y[rows]
-            tgt_in = tgt[:, :-1]
-            _, enc, dec = model(src, src != PAD_ID, tgt_in, tgt_in != PAD_ID)
-            out = {"encoder": (enc, src != PAD_ID), "decoder": (dec, tgt_in != PAD_ID)}
-        for name, (hs, m) in out.items():
-            parts.setdefault(name, []).append((torch.stack(hs), m))
-    return {name: (torch.cat([h for h, _ in p], dim=1), torch.cat([m for _, m in p]))
-            for name, p in parts.items()}

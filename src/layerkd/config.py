@@ -17,6 +17,9 @@ from .strategies import STRATEGIES
 CLASSIFICATION_TASKS = ("mnist", "digits", "mnist1d", "listops")
 GENERATION_TASKS = ("scan", "numbers_ro")
 TASKS = CLASSIFICATION_TASKS + GENERATION_TASKS
+# the model family of each task (``families.FAMILIES``)
+TASK_FAMILIES = {**{t: "classifier" for t in CLASSIFICATION_TASKS},
+                 **{t: "seq2seq" for t in GENERATION_TASKS}}
 INITS = ("random", "weight_copy")
 DEVICES = ("auto", "cpu", "cuda")
 NORMS = ("post", "pre")

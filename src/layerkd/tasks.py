@@ -1,8 +1,9 @@
 """A task bundles its splits, its model and its teacher augmentation.
 
-Classification tasks (mnist, digits, mnist1d, listops) use the ``Encoder``;
-generation tasks (scan, numbers_ro) the ``EncoderDecoder`` of ``seq2seq``,
-with ``x`` the source ids and ``y`` the target ids (BOS ... EOS, padded).
+Classification tasks (mnist, digits, mnist1d, listops) belong to the encoder
+classifier family; generation tasks (scan, numbers_ro) to the encoder-decoder
+family, with ``x`` the source ids and ``y`` the target ids (BOS ... EOS,
+padded). ``config.TASK_FAMILIES`` maps each task to its family.
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import numpy as np
 import torch
 
 from . import datasets
-from .config import GENERATION_TASKS, TASKS, Params
+from .config import GENERATION_TASKS, TASK_FAMILIES, TASKS, Params
 from .data import (Split, build_mnist, load_arrays, mnist_splits, patchify, random_affine,
                    save_dataset, to_images)
-from .models import Encoder
-from .train import configure_runtime
+from .paths import data_file
+from .train.loop import configure_runtime
 
 SPLITS = ("train", "val", "test")
 
@@ -36,38 +37,27 @@ class Task:
     vocab_size: int | None = None  # token-id inputs (listops)
     src_vocab: list[str] | None = None  # generation tasks
     tgt_vocab: list[str] | None = None
+    family_name: str = "classifier"  # a key of ``families.FAMILIES``
 
     @property
-    def kind(self) -> str:
-        return "generate" if self.name in GENERATION_TASKS else "classify"
+    def family(self):
+        """The model family (``families``) this task's teacher and students belong to."""
+        from .families import FAMILIES
+
+        return FAMILIES[self.family_name]
+
+    def build_model(self, depth: int, width: int, params: Params):
+        """A fresh model of this task's family (depth blocks per stack), on its device."""
+        return self.family.build(self, depth, width, params)
 
     @property
     def metric(self) -> str:
-        """The headline test metric: accuracy, or corpus BLEU for generation."""
-        return "bleu" if self.kind == "generate" else "acc"
+        """The headline metric: accuracy, or corpus BLEU for generation."""
+        return self.family.metric
 
     @property
     def device(self) -> torch.device:
         return self.splits["train"].x.device
-
-    def encoder(self, depth: int, width: int, params: Params):
-        """A fresh model for this task's inputs (depth blocks per stack), on its device."""
-        m = params.model
-        if self.kind == "generate":
-            from .seq2seq import EncoderDecoder
-
-            model = EncoderDecoder(len(self.src_vocab), len(self.tgt_vocab),
-                                   self.splits["train"].x.shape[1],
-                                   self.splits["train"].y.shape[1] - 1, depth, depth, width,
-                                   m.heads, m.mlp_ratio, norm=m.norm)
-        else:
-            model = Encoder(self.in_features, self.n_classes, self.max_len, depth, width,
-                            m.heads, m.mlp_ratio, vocab_size=self.vocab_size, norm=m.norm)
-        return model.to(self.device)
-
-
-def data_path(task: str, root: str | Path = "data") -> Path:
-    return Path(root) / f"{task}.npz"
 
 
 def build_arrays(task: str, params: Params) -> dict[str, np.ndarray]:
@@ -83,7 +73,7 @@ def build_arrays(task: str, params: Params) -> dict[str, np.ndarray]:
 
 def build_data(task: str, params: Params, root: str | Path = "data") -> dict:
     """Generate a task's arrays once and save them with their checksum card."""
-    return save_dataset(build_arrays(task, params), data_path(task, root))
+    return save_dataset(build_arrays(task, params), data_file(task, root))
 
 
 def _vocab(arrays, key) -> list[str]:
@@ -93,7 +83,7 @@ def _vocab(arrays, key) -> list[str]:
 def load_task(task: str, params: Params, root: str | Path = "data") -> Task:
     """Load a built task onto the device that ``runtime`` selects (CUDA when present)."""
     device = configure_runtime(params.runtime.device, params.runtime.threads)
-    arrays = load_arrays(data_path(task, root))
+    arrays = load_arrays(data_file(task, root))
     if task == "mnist":
         patch = params.data.mnist.patch
         splits = {k: v.to(device) for k, v in mnist_splits(arrays, patch).items()}
@@ -115,7 +105,7 @@ def load_task(task: str, params: Params, root: str | Path = "data") -> Task:
     x = splits["train"].x
     if task in GENERATION_TASKS:
         return Task(task, splits, None, 0, x.shape[1], src_vocab=_vocab(arrays, "src_vocab"),
-                    tgt_vocab=_vocab(arrays, "tgt_vocab"))
+                    tgt_vocab=_vocab(arrays, "tgt_vocab"), family_name=TASK_FAMILIES[task])
     if task == "listops":
         return Task(task, splits, None, 10, x.shape[1], vocab_size=len(arrays["vocab"]))
     return Task(task, splits, x.shape[2], 10, x.shape[1])  # digits, mnist1d

@@ -15,24 +15,19 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .angles import (angle_summary, mean_distances, random_directions, stack_states,
-                     to_teacher_space)
-from .config import Params
-from .experiment import build_distiller, load_teacher
-from .stages import student_dirs, teacher_paths
-from .tasks import Task
+from ..angles import angle_summary, mean_distances, random_directions, to_teacher_space
+from ..config import Params
+from ..distill.run import build_run
+from ..paths import student_dirs
+from ..tasks import Task
+from .teacher import load_teacher
 
 
 def initial_distiller(task: Task, params: Params, teacher, init: str, seed: int):
     """A run's student and projections exactly as its training starts; returns
     (distiller, {stack: projections})."""
-    if task.kind != "generate":
-        distiller = build_distiller(task, params, teacher, init, "none", seed)
-        return distiller, {"encoder": distiller.projections}
-    from .generation import build_seq2seq_distiller
-
-    distiller = build_seq2seq_distiller(task, params, teacher, init, "none", seed)
-    return distiller, {"encoder": distiller.enc_projections, "decoder": distiller.dec_projections}
+    distiller = build_run(task, params, teacher, init, "none", seed)
+    return distiller, task.family.projections(distiller)
 
 
 def _nan_to_none(a: torch.Tensor) -> list:
@@ -68,9 +63,9 @@ def measure(student_states: dict, teacher_states: dict, projections: dict, bins:
 def angle_report(task: Task, params: Params, progress: bool = True) -> dict:
     """Every init x measured seed x (initial + each strategy) of one task."""
     a, d = params.angles, params.distill
-    teacher = load_teacher(task, params, teacher_paths(task.name)[1])
+    teacher = load_teacher(task, params)
     split = task.splits["test"].subset(a.max_examples)
-    teacher_states = stack_states(teacher, split)
+    teacher_states = task.family.hidden_states(teacher, split)
     report = {"task": task.name, "stacks": list(teacher_states), "bins": a.bins,
               "n_examples": len(split),
               "student_width": params.student_width, "teacher_width": params.model.width,
@@ -89,7 +84,7 @@ def angle_report(task: Task, params: Params, progress: bool = True) -> dict:
                                         f"(dvc repro distill@{task.name})")
             state = torch.load(ckpt, weights_only=True, map_location=task.device)
             distiller.load_state_dict(state["state_dict"])
-        states = stack_states(distiller.student, split)
+        states = task.family.hidden_states(distiller.student, split)
         report["runs"].append({"init": init, "seed": seed, "strategy": strategy,
                                **measure(states, teacher_states, projections, a.bins, seed)})
     return report

@@ -1,7 +1,5 @@
-"""Seeded training loops: the teacher, and a student under one strategy.
-
-Both go through ``fit``: AdamW with linear warm-up and cosine decay, a progress
-bar, per-epoch metrics logged with dvclive, the best-on-validation weights
+"""The one training loop, ``fit``, used by teachers and students of every
+family: AdamW with linear warm-up and cosine decay, a progress bar, per-epoch metrics logged with dvclive, the best-on-validation weights
 restored at the end, and a clear stop on a non-finite loss.
 """
 
@@ -18,12 +16,10 @@ from typing import Callable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from .config import OptimParams
-from .data import Split
+from ..config import OptimParams
 
 
 def set_seed(seed: int) -> None:
@@ -64,21 +60,6 @@ def warmup_cosine(optimizer, total_steps: int, warmup_frac: float):
         return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
-@torch.no_grad()
-def predict(model: nn.Module, split: Split, batch_size: int = 1000) -> torch.Tensor:
-    """Class predictions of an Encoder (or anything returning (logits, ...))."""
-    model.eval()
-    out = []
-    for i in range(0, len(split), batch_size):
-        mask = None if split.mask is None else split.mask[i : i + batch_size]
-        out.append(model(split.x[i : i + batch_size], mask)[0].argmax(-1))
-    return torch.cat(out)
-
-
-def accuracy(model: nn.Module, split: Split) -> float:
-    return 100.0 * (predict(model, split) == split.y).float().mean().item()
 
 
 class NonFiniteLoss(FloatingPointError):
@@ -183,15 +164,3 @@ def open_live(path: str | Path):
                 super().end()
 
     return _ThreadSafeLive(str(path), save_dvc_exp=False, dvcyaml=False, report=None)
-
-
-def classification_loss(model: nn.Module, split: Split, augment: Callable | None = None):
-    """loss_fn for plain supervised training (the teacher, and the CE-only baseline)."""
-
-    def loss_fn(idx: torch.Tensor):
-        x = split.x[idx] if augment is None else augment(idx)
-        mask = None if split.mask is None else split.mask[idx]
-        loss = F.cross_entropy(model(x, mask)[0], split.y[idx])
-        return loss, {"ce": loss.item()}
-
-    return loss_fn

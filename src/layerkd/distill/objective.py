@@ -1,4 +1,4 @@
-"""The distillation objective and the Distiller that owns student and projections.
+"""The distillation objective: one loss formula and its terms.
 
 loss = a_ce * CE(student, label) + a_kl * KL(teacher || student) + a_hid * hidden
 
@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .models import Encoder, token_mask
-from .strategies import Pairs
+from ..models import PAD_ID
+from ..strategies import Pairs
 
 
 @dataclass(frozen=True)
@@ -135,63 +135,17 @@ def hidden_matching_loss(
     return objective.reduce_pairs(total, len(pairs))
 
 
-class Distiller(nn.Module):
-    """Owns the student and the projection maps; returns (logits, losses).
+def shift_target(tgt: torch.Tensor, pad_id: int = PAD_ID):
+    """Reference (B, T + 1) = BOS .. EOS PAD .. -> decoder input, labels and their masks.
 
-    The teacher is held outside the module tree on purpose: its parameters are
-    then never in ``parameters()``, the optimizer or the checkpoint. Teacher
-    outputs come either precomputed (a cache, the fast path) or from a live
-    forward pass in eval mode under ``no_grad``.
+    Returns tgt_in (B, T), labels (B, T), in_mask (tgt_in != pad) and
+    label_mask (labels != pad): the non-padding target positions.
     """
+    tgt_in, labels = tgt[:, :-1], tgt[:, 1:]
+    return tgt_in, labels, tgt_in != pad_id, labels != pad_id
 
-    def __init__(
-        self,
-        student: Encoder,
-        pairs: Pairs,
-        teacher: Encoder | None = None,
-        teacher_width: int | None = None,
-        objective: Objective = Objective(),
-    ):
-        super().__init__()
-        self.student = student
-        self.__dict__["teacher"] = teacher  # not registered: see class docstring
-        if teacher is not None:
-            teacher.eval().requires_grad_(False)
-            teacher_width = teacher.width
-        teacher_width = teacher_width or student.width
-        # One trainable map per student layer (0..L_S) when widths differ. Keyed
-        # by student layer so strategies that redraw pairs keep their maps.
-        self.projections = nn.ModuleList(
-            nn.Linear(student.width, teacher_width) for _ in range(student.depth + 1)
-        ) if teacher_width != student.width else nn.ModuleList()
-        self.pairs = list(pairs)
-        self.objective = objective
 
-    def teacher_outputs(self, x: torch.Tensor, mask: torch.Tensor | None = None):
-        if self.teacher is None:
-            raise RuntimeError("no live teacher: pass teacher_logits and teacher_hiddens")
-        self.teacher.eval()
-        with torch.no_grad():
-            return self.teacher(x, mask)
-
-    def forward(
-        self,
-        x: torch.Tensor,
-        y: torch.Tensor,
-        mask: torch.Tensor | None = None,
-        teacher_logits: torch.Tensor | None = None,
-        teacher_hiddens: list[torch.Tensor] | torch.Tensor | Mapping[int, torch.Tensor]
-        | None = None,
-    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        if teacher_logits is None:
-            teacher_logits, teacher_hiddens = self.teacher_outputs(x, mask)
-        logits, hiddens = self.student(x, mask)
-        valid = None if mask is None else token_mask(mask)
-        losses = {
-            "ce": F.cross_entropy(logits, y),
-            "kl": kl_teacher_student(logits, teacher_logits, self.objective.temperature),
-            "hid": hidden_matching_loss(hiddens, teacher_hiddens, self.pairs, valid,
-                                        self.projections, self.objective),
-        }
-        losses["total"] = self.objective.total(losses["ce"], losses["kl"], losses["hid"])
-        return logits, losses
+def token_cross_entropy(logits: torch.Tensor, labels: torch.Tensor,
+                        pad_id: int = PAD_ID) -> torch.Tensor:
+    """Mean CE over the non-padding label positions of (B, T, V) logits."""
+    return F.cross_entropy(logits.transpose(1, 2), labels, ignore_index=pad_id)

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import NORMS  # LayerNorm placements
+from ..config import NORMS  # LayerNorm placements
 
 PAD_ID = 0  # padding id of token inputs (and of the generation tasks' sequences)
 

@@ -18,12 +18,11 @@ the folder name; each run records its student depth, width and objective).
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from .config import NO_HIDDEN, SETTING_ABLATIONS, Params, parse_params
-from .experiment import load_teacher
-from .stages import distill_all, teacher_cache, teacher_paths
-from .tasks import Task
+from ..config import NO_HIDDEN, SETTING_ABLATIONS, Params, parse_params
+from ..paths import variant_dirs
+from ..tasks import Task
+from .students import distill_all, teacher_cache
+from .teacher import load_teacher
 
 
 def variants(params: Params) -> dict[str, Params]:
@@ -84,16 +83,6 @@ def setting_variants(params: Params, kind: str) -> dict[str, Params]:
     return out
 
 
-def variant_dirs(task: str, variant: str, kind: str = "shape") -> tuple[Path, Path]:
-    """(results folder, checkpoint folder) of one ablation variant; ``kind`` is
-    ``shape`` (depth and width) or one of ``config.SETTING_ABLATIONS``."""
-    if kind == "shape":
-        return (Path(f"results/{task}/ablations/{variant}"),
-                Path(f"models/ablations/{task}/{variant}"))
-    return (Path(f"results/{task}/ablations_{kind}/{variant}"),
-            Path(f"models/ablations_{kind}/{task}/{variant}"))
-
-
 def train_variant(task: Task, params: Params, teacher, variant: str, cache,
                   kind: str = "shape") -> list[dict]:
     """Every strategy x seed of one variant (``params`` from ``variants`` or
@@ -117,7 +106,7 @@ def run_ablations(task: Task, params: Params, kind: str = "shape") -> list[dict]
         folder.parent.mkdir(parents=True, exist_ok=True)
     if not todo:
         return []
-    teacher = load_teacher(task, params, teacher_paths(task.name)[1])
+    teacher = load_teacher(task, params)
     cache = teacher_cache(task, params, teacher)
     rows = []
     for name, p in todo.items():

@@ -1,0 +1,18 @@
+"""Model families: what differs between the encoder classifier and the
+encoder-decoder (and any family added later), behind one interface.
+
+    base        Family: the methods every stage calls
+    classifier  Classifier: the encoder classifier (BERT-like)
+    seq2seq     Seq2Seq: the encoder-decoder (BART / T5-like)
+
+Adding a family is one module with a ``Family`` subclass and one line in
+``FAMILIES``; ``config.TASK_FAMILIES`` says which family each task uses.
+"""
+
+from .base import Family
+from .classifier import Classifier
+from .seq2seq import Seq2Seq
+
+FAMILIES: dict[str, Family] = {f.name: f for f in (Classifier(), Seq2Seq())}
+
+__all__ = ["FAMILIES", "Family"]

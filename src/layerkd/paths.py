@@ -1,0 +1,56 @@
+"""Every location the pipeline reads or writes, named once (relative to the
+repository root, where DVC runs each stage)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DATA = Path("data")
+RESULTS = Path("results")
+MODELS = Path("models")
+METRICS = Path("metrics")
+PAPER = Path("paper")
+TABLES = PAPER / "tables"
+FIGURES = PAPER / "figures"
+MACROS = PAPER / "macros.tex"
+REPORT = PAPER / "README.md"
+ANGLES = RESULTS / "angles"
+PAPER_RESULTS = Path("reference/official_results.csv")  # the paper's own numbers
+
+
+def data_file(task: str, root: str | Path = DATA) -> Path:
+    """A task's generated arrays (with their checksum card beside them)."""
+    return Path(root) / f"{task}.npz"
+
+
+def teacher_paths(task: str) -> tuple[Path, Path]:
+    """(results folder, checkpoint) of a task's teacher."""
+    return RESULTS / task / "teacher", MODELS / task / "teacher.pt"
+
+
+def student_dirs(task: str, init: str) -> tuple[Path, Path]:
+    """(results folder, checkpoint folder) of one task's students of one initialisation."""
+    return RESULTS / task / "students" / init, MODELS / task / "students" / init
+
+
+def run_paths(results_dir: Path, models_dir: Path, strategy: str, seed: int) -> tuple[Path, Path]:
+    """(results folder, checkpoint) of one run: <strategy>/seed<k>/ and <strategy>_seed<k>.pt."""
+    return results_dir / strategy / f"seed{seed}", models_dir / f"{strategy}_seed{seed}.pt"
+
+
+def variant_dirs(task: str, variant: str, kind: str = "shape") -> tuple[Path, Path]:
+    """(results folder, checkpoint folder) of one ablation variant; ``kind`` is
+    ``shape`` (depth and width) or a setting ablation (``objective``, ``a_hid``)."""
+    if kind == "shape":
+        return RESULTS / task / "ablations" / variant, MODELS / "ablations" / task / variant
+    return (RESULTS / task / f"ablations_{kind}" / variant,
+            MODELS / f"ablations_{kind}" / task / variant)
+
+
+def metrics_file(task: str) -> Path:
+    """The headline metrics DVC tracks for a task's distillation stage."""
+    return METRICS / f"{task}.json"
+
+
+def angles_file(task: str) -> Path:
+    return ANGLES / f"{task}.json"

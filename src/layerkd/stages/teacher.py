@@ -1,0 +1,75 @@
+"""The teacher stage, for any model family: train, score and checkpoint the
+teacher on the task's whole training split; load it back for the later stages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..config import Params
+from ..io import atomic_torch_save, atomic_write_json
+from ..models import count_parameters
+from ..paths import teacher_paths
+from ..tasks import Task
+from ..train.loop import fit, set_seed
+
+
+def config_hash(obj) -> str:
+    """Short hash of a JSON-able config: keys checkpoints to what made them."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def teacher_config(params: Params, task: str) -> dict:
+    """What a teacher checkpoint depends on: its own task's data settings (not
+    the other tasks'), the model and the teacher's training."""
+    data = params.data.model_dump()
+    return {"task": task, "data": {"seed": data["seed"], task: data[task]},
+            "model": params.model.model_dump(), "teacher": params.teacher.model_dump()}
+
+
+def train_teacher(task: Task, params: Params, out_dir: Path, ckpt_path: Path,
+                  progress: bool = True) -> dict:
+    """Fit the teacher; metrics and training curves to out_dir, weights to ckpt_path."""
+    p, family = params.teacher, task.family
+    set_seed(p.seed)
+    model = family.build(task, params.model.teacher_depth, params.model.width, params)
+    train = task.splits["train"]
+    result = fit(model, family.teacher_loss(model, task, params), len(train),
+                 lambda: family.evaluate(model, task, "val")[family.metric], p, p.seed,
+                 f"teacher {task.name}", out_dir / "live", progress=progress,
+                 metric_name=family.metric)
+    test = family.evaluate(model, task, "test", params.model.beams)
+    metrics = {"task": task.name, **{f"test_{k}": v for k, v in test.items()},
+               **family.test_record(params), f"val_{family.metric}": result.best_val,
+               "best_epoch": result.best_epoch, "wall_s": result.wall_s,
+               "n_params": count_parameters(model), "n_train": len(train)}
+    atomic_torch_save({"state_dict": model.state_dict(),
+                       "config_hash": config_hash(teacher_config(params, task.name))},
+                      ckpt_path)
+    atomic_write_json(out_dir / "metrics.json", metrics)
+    return metrics
+
+
+def run_teacher(task: Task, params: Params, progress: bool = True) -> dict:
+    """The teacher stage of one task (outputs under ``paths.teacher_paths``)."""
+    return train_teacher(task, params, *teacher_paths(task.name), progress)
+
+
+def load_teacher(task: Task, params: Params, ckpt_path: Path | None = None) -> nn.Module:
+    """The trained teacher, frozen; refuses a checkpoint made with other parameters."""
+    path = Path(ckpt_path or teacher_paths(task.name)[1])
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing: run the teacher stage first "
+                                f"(dvc repro teacher@{task.name})")
+    ckpt = torch.load(path, weights_only=True, map_location=task.device)
+    expected = config_hash(teacher_config(params, task.name))
+    if ckpt["config_hash"] != expected:
+        raise ValueError(f"{path} was trained with other parameters (config hash "
+                         f"{ckpt['config_hash']} != {expected}); rerun the teacher stage")
+    model = task.family.build(task, params.model.teacher_depth, params.model.width, params)
+    model.load_state_dict(ckpt["state_dict"])
+    return model.eval().requires_grad_(False)
