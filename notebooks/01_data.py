@@ -12,8 +12,8 @@
 # | `scan` | SCAN: all 20,910 commands from its grammar, random "simple" split | generation |
 # | `numbers_ro` | numbers as English words -> Romanian words (`num2words`) | generation |
 #
-# Split sizes and generator settings are documented in `src/layerkd/datasets.py`
-# and `src/layerkd/data.py`; the teacher trains on all of train, the students on
+# Split sizes and generator settings are documented in `src/layerkd/data/`, one
+# module per task; the teacher trains on all of train, the students on
 # its first `distill.transfer_size` examples.
 
 # %% tags=["parameters"]

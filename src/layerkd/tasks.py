@@ -15,10 +15,9 @@ from typing import Callable
 import numpy as np
 import torch
 
-from . import datasets
 from .config import GENERATION_TASKS, TASK_FAMILIES, TASKS, Params
-from .data import (Split, build_mnist, load_arrays, mnist_splits, patchify, random_affine,
-                   save_dataset, to_images)
+from .data import (Split, build, build_mnist, build_mnist1d, load_arrays, mnist_splits, patchify,
+                   random_affine, save_dataset, to_images)
 from .paths import data_file
 from .train.loop import configure_runtime
 
@@ -65,9 +64,9 @@ def build_arrays(task: str, params: Params) -> dict[str, np.ndarray]:
     if task == "mnist":
         return build_mnist(d.mnist.n_val, d.mnist.n_test, d.seed)
     if task == "mnist1d":
-        return datasets.build_mnist1d(**d.mnist1d.model_dump())
+        return build_mnist1d(**d.mnist1d.model_dump())
     if task in TASKS:
-        return datasets.build(task, seed=d.seed, **getattr(d, task).model_dump())
+        return build(task, seed=d.seed, **getattr(d, task).model_dump())
     raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
 
 

@@ -1,9 +1,10 @@
-"""The offline builders of layerkd.datasets: sizes, contents, splits, determinism."""
+"""The offline builders of layerkd.data: sizes, contents, splits, determinism."""
 
 import numpy as np
 import pytest
 
-from layerkd import datasets as D
+from layerkd import data as D
+from layerkd.config import CLASSIFICATION_TASKS, GENERATION_TASKS
 from layerkd.data import checksum, load_arrays, save_dataset
 
 SPLITS = ("train", "val", "test")
@@ -287,6 +288,8 @@ def test_save_and_load_roundtrip(tmp_path, scan):
 
 def test_build_registry():
     assert set(D.BUILDERS) == set(D.CLASSIFICATION) | set(D.GENERATION)
+    assert (D.CLASSIFICATION, D.GENERATION) == (CLASSIFICATION_TASKS, GENERATION_TASKS)
+    assert _sizes(D.build("mnist", n_val=500, n_test=1000, seed=0))["train"] == 3500
     assert _sizes(D.build("digits", n_val=100, n_test=100))["train"] == 1597
     with pytest.raises(ValueError):
         D.build("imagenet")
