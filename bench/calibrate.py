@@ -23,10 +23,11 @@ from pathlib import Path
 import yaml
 
 from layerkd.config import parse_params
+from layerkd.data.generate import build_data
 from layerkd.objective_report import none_gains
 from layerkd.stages.students import run_students
 from layerkd.stages.teacher import run_teacher
-from layerkd.tasks import build_data, load_task
+from layerkd.tasks import load_task
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -23,7 +23,7 @@ params_file = "params.yaml"
 import pandas as pd
 
 from layerkd.config import load_params
-from layerkd.tasks import build_data
+from layerkd.data.generate import build_data
 
 params = load_params(params_file)  # validated before anything runs
 

@@ -14,8 +14,8 @@ import json
 
 from layerkd.config import load_params
 from layerkd.figures import read_curve
-from layerkd.stages.teacher import run_teacher
 from layerkd.paths import teacher_paths
+from layerkd.stages.teacher import run_teacher
 from layerkd.tasks import load_task
 
 params = load_params(params_file).for_task(task_name)  # validated, per-task overrides applied

@@ -22,8 +22,8 @@ kind = "shape"
 # %%
 import pandas as pd
 
-from layerkd.stages.ablation import ablation_variants, run_ablations
 from layerkd.config import load_params
+from layerkd.stages.ablation import ablation_variants, run_ablations
 from layerkd.tasks import load_task
 
 params = load_params(params_file).for_task(task_name)

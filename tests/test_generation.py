@@ -7,6 +7,7 @@ import torch
 
 from layerkd.config import parse_params
 from layerkd.data import Split
+from layerkd.distill import engines
 from layerkd.distill import threads as thread_pool
 from layerkd.distill.run import distill_one
 from layerkd.stages.students import distill_all, teacher_cache
@@ -125,8 +126,8 @@ def test_pool_of_workers_equals_sequential_training_at_one_thread(tmp_path):
 def test_batch_students_one_means_one_at_a_time(tmp_path, monkeypatch):
     params, task, teacher, cache = small_setup(batch_students=1)
     seen = []
-    real = thread_pool.train_in_threads
-    monkeypatch.setattr(thread_pool, "train_in_threads",
+    real = engines.train_in_threads
+    monkeypatch.setattr(engines, "train_in_threads",
                         lambda *a, workers=None, **k: seen.append(workers) or real(
                             *a, workers=workers, **k))
     distill_all(task, params, teacher, cache, "random", tmp_path / "r", tmp_path / "m",

@@ -8,8 +8,9 @@ import yaml
 
 from layerkd.config import TASKS, parse_params
 from layerkd.data import load_arrays
+from layerkd.data.generate import build_data
 from layerkd.paths import data_file as data_path
-from layerkd.tasks import build_data, load_task
+from layerkd.tasks import load_task
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = yaml.safe_load((ROOT / "profiles" / "smoke.yaml").read_text())

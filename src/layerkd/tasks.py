@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
 import torch
 
-from .config import GENERATION_TASKS, TASK_FAMILIES, TASKS, Params
-from .data import (Split, build, build_mnist, build_mnist1d, load_arrays, mnist_splits, patchify,
-                   random_affine, save_dataset, to_images)
+from .config import GENERATION_TASKS, TASK_FAMILIES, Params
+from .data import Split, load_arrays, mnist_splits, patchify, random_affine, to_images
 from .paths import data_file
 from .train.loop import configure_runtime
 
@@ -57,22 +55,6 @@ class Task:
     @property
     def device(self) -> torch.device:
         return self.splits["train"].x.device
-
-
-def build_arrays(task: str, params: Params) -> dict[str, np.ndarray]:
-    d = params.data
-    if task == "mnist":
-        return build_mnist(d.mnist.n_val, d.mnist.n_test, d.seed)
-    if task == "mnist1d":
-        return build_mnist1d(**d.mnist1d.model_dump())
-    if task in TASKS:
-        return build(task, seed=d.seed, **getattr(d, task).model_dump())
-    raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
-
-
-def build_data(task: str, params: Params, root: str | Path = "data") -> dict:
-    """Generate a task's arrays once and save them with their checksum card."""
-    return save_dataset(build_arrays(task, params), data_file(task, root))
 
 
 def _vocab(arrays, key) -> list[str]:

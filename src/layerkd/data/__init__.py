@@ -9,6 +9,7 @@
     listops     ListOps expressions by the published generator
     scan        SCAN commands -> action sequences, from its grammar
     numbers_ro  numbers in English words -> Romanian words
+    generate    a task's data from params.yaml, saved with its card (the data stage)
 
 Every builder is a pure function of its arguments (a fixed seed gives the same
 arrays, byte for byte), touches no network and no global random state, and
@@ -28,8 +29,14 @@ from .listops import LISTOPS_OPS, LISTOPS_VOCAB, build_listops, listops_evaluate
 from .mnist import build_mnist, mnist_splits, patchify, random_affine, to_images
 from .mnist1d import build_mnist1d
 from .numbers_ro import build_numbers_ro, english_words, romanian_words
-from .scan import (SCAN_N_COMMANDS, SCAN_SRC_VOCAB, SCAN_TGT_VOCAB, build_scan, scan_commands,
-                   scan_interpret)
+from .scan import (
+    SCAN_N_COMMANDS,
+    SCAN_SRC_VOCAB,
+    SCAN_TGT_VOCAB,
+    build_scan,
+    scan_commands,
+    scan_interpret,
+)
 from .splits import SPLITS, Split
 from .store import checksum, load_arrays, save_dataset
 from .tokens import BOS, EOS, PAD, SPECIALS, decode_tokens, one_hot_tokens

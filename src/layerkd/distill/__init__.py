@@ -11,4 +11,5 @@ that train students.
     stacked_forward  N encoder students' forward pass as grouped matrix products
     stacked          StudentStack: N encoder students as one set of tensors
     together         StudentGroup and distill_runs: encoder students trained together
+    engines          the engines above by name (Family.together)
 """

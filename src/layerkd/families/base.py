@@ -3,7 +3,7 @@
 A family knows how to build its model for a task, train it as a teacher,
 score it, cache the teacher's outputs, initialise a student from the teacher,
 pair layers under a strategy, wrap student and projections in a distiller, and
-train many students of one task together. The stages call these methods and
+name the engine that trains many students of one task together. The stages call these methods and
 never ask which family they hold.
 """
 
@@ -21,6 +21,9 @@ class Family:
     name: str = ""
     metric: str = ""  # the validation metric that selects checkpoints, and the headline
     stacks: tuple[str, ...] = ()  # the hidden-state stacks the strategies pair
+    # how many students of one task train at once: a key of ``distill.engines.ENGINES``
+    # (a name, so that the teacher stage never depends on the student loop)
+    together: str = ""
 
     # --- models
     def build(self, task, depth: int, width: int, params) -> nn.Module:
@@ -71,9 +74,4 @@ class Family:
 
     def distill_loss(self, distiller: nn.Module, transfer, cache) -> LossFn:
         """loss_fn(indices) of a student: the distiller's total, teacher from the cache."""
-        raise NotImplementedError
-
-    def train_together(self, task, params, teacher, cache, init: str, runs: list,
-                       workers: int | None = None, desc: str | None = None) -> list[dict]:
-        """Train the students of ``runs`` (one task and init); metrics in run order."""
         raise NotImplementedError

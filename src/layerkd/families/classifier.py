@@ -29,6 +29,7 @@ def classification_loss(model: nn.Module, split, augment=None) -> LossFn:
 
 class Classifier(Family):
     name, metric, stacks = "classifier", "acc", ("encoder",)
+    together = "stacked"  # students as stacked tensors, one grouped step for all
 
     def build(self, task, depth, width, params):
         m = params.model
@@ -90,10 +91,3 @@ class Classifier(Family):
             return losses["total"], {k: v.item() for k, v in losses.items()}
 
         return loss_fn
-
-    def train_together(self, task, params, teacher, cache, init, runs, workers=None, desc=None):
-        """Stacked students: one grouped step for all (``distill.together``)."""
-        from ..distill.together import distill_runs
-
-        return distill_runs(task, params, teacher, cache, init, runs,
-                            group_size=params.distill.batch_students)

@@ -50,6 +50,7 @@ def distill_loss_fn(distiller: Seq2SeqDistiller, split,
 
 class Seq2Seq(Family):
     name, metric, stacks = "seq2seq", "bleu", ("encoder", "decoder")
+    together = "threads"  # students side by side in worker threads
 
     def build(self, task, depth, width, params):
         m, train = params.model, task.splits["train"]
@@ -108,16 +109,3 @@ class Seq2Seq(Family):
 
     def distill_loss(self, distiller, transfer, cache):
         return distill_loss_fn(distiller, transfer, cache)
-
-    def train_together(self, task, params, teacher, cache, init, runs, workers=None, desc=None):
-        """Runs side by side in ``workers`` threads, one torch intra-op thread each
-        (default: one per torch CPU thread, 1 on a GPU; capped by
-        ``distill.batch_students`` when set: 1 = one at a time)."""
-        from ..distill.threads import default_workers, train_in_threads
-
-        if workers is None:
-            workers = default_workers(len(runs), task.device)
-        if params.distill.batch_students:
-            workers = min(workers, params.distill.batch_students)
-        return train_in_threads(task, params, teacher, cache, init, runs, workers=workers,
-                                desc=desc)

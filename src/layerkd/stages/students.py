@@ -1,12 +1,13 @@
 """The distillation stage, for any model family: every strategy x seed of
-``params.distill`` from one initialisation, trained together the family's way
-(``Family.train_together``)."""
+``params.distill`` from one initialisation, trained together by the family's engine
+(``Family.together``, ``distill.engines``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..config import Params
+from ..distill.engines import ENGINES
 from ..distill.run import Run
 from ..paths import run_paths, student_dirs
 from ..tasks import Task
@@ -31,8 +32,8 @@ def distill_all(task: Task, params: Params, teacher, cache, init: str, results_d
     d = params.distill
     runs = [Run(s, seed, *run_paths(results_dir, models_dir, s, seed))
             for s in d.strategies for seed in d.seeds]
-    return task.family.train_together(task, params, teacher, cache, init, runs,
-                                      workers=workers, desc=desc)
+    engine = ENGINES[task.family.together]
+    return engine(task, params, teacher, cache, init, runs, workers=workers, desc=desc)
 
 
 def run_students(task: Task, params: Params, init: str) -> list[dict]:
