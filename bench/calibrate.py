@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from layerkd.config import parse_params
-from layerkd.objective_report import none_gains
+from layerkd.report.objective import none_gains
 from layerkd.stages import run_students, run_teacher
 from layerkd.tasks import build_data, load_task
 
@@ -65,7 +65,7 @@ def main(argv=None) -> dict:
         start = time.perf_counter()
         students = run_students(task, p, "random")
         students_s = time.perf_counter() - start
-        # the convergence criterion of the committed results (objective_report)
+        # the convergence criterion of the committed results (report.objective)
         none_gain = float(none_gains("results", [task.name])["gain"].iloc[0])
     score = "test_bleu" if task.kind == "generate" else "test_acc"
     out = {"task": args.task, "changes": json.loads(args.changes), "seed": args.seed,

@@ -13,7 +13,7 @@ task_name = "mnist"
 import json
 
 from layerkd.config import load_params
-from layerkd.figures import read_curve
+from layerkd.report.curves import read_curve
 from layerkd.stages import run_teacher, teacher_paths
 from layerkd.tasks import load_task
 

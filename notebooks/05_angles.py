@@ -15,7 +15,7 @@ params_file = "params.yaml"
 import pandas as pd
 from IPython.display import Image, Markdown, display
 
-from layerkd import figures_analysis as fa
+from layerkd.report import angle_figures as fa
 from layerkd.analysis import angle_report
 from layerkd.config import load_params
 from layerkd.io import atomic_write_json

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from layerkd.stats import (equivalence, holm, paired_vs_none, spread, strategy_anova,
+from layerkd.report.stats import (equivalence, holm, paired_vs_none, spread, strategy_anova,
                            tost_paired)
 
 
