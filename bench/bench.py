@@ -9,7 +9,7 @@ thread count:
 1. one student's distillation step (CE + KL + hidden matching against the
    cached teacher) vs the plain CE-only step of the same student (target <= 1.15x);
 2. per-student training throughput of N students trained together
-   (``layerkd.batched``) vs the same students one at a time (target >= 3x);
+   (``layerkd.distill.together``) vs the same students one at a time (target >= 3x);
 3. achieved GFLOP/s of the training steps beside the float32 matrix-multiply
    peak of this machine, measured in the same run; and the peak RSS.
 
@@ -84,7 +84,7 @@ def full_batches(n_train: int, batch: int, seeds: list[int], count: int = 64):
 
 
 def single_step(task, params, teacher, cache, strategy: str, mode: str = "distill"):
-    """One student's training step as ``fit`` runs it for ``experiment.distill``.
+    """One student's training step as ``fit`` runs it for ``distill.run.distill_one``.
 
     mode: "distill" (teacher layers gathered as the run needs them), "all_layers"
     (every teacher layer gathered, as before), or "ce" (CE-only on the student).
@@ -443,7 +443,7 @@ def render(r: dict) -> str:
         "## 2. Students trained together vs one at a time",
         "",
         "One at a time = the sum of one step of each student through the per-student path "
-        "(`experiment.distill`, all threads); together = one step of `layerkd.batched` for all "
+        "(`distill.run.distill_one`, all threads); together = one step of `layerkd.distill.together` for all "
         "of them: the students in stacks (one grouped operation per layer and stack), the "
         "stacks spread over worker threads, one core each (workers = 1: the stacks one after "
         "another, each operation on all threads).",

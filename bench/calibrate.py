@@ -24,7 +24,7 @@ import yaml
 
 from layerkd.config import parse_params
 from layerkd.data.generate import build_data
-from layerkd.objective_report import none_gains
+from layerkd.report.objective import none_gains
 from layerkd.stages.students import run_students
 from layerkd.stages.teacher import run_teacher
 from layerkd.tasks import load_task
@@ -67,7 +67,7 @@ def main(argv=None) -> dict:
         start = time.perf_counter()
         students = run_students(task, p, "random")
         students_s = time.perf_counter() - start
-        # the convergence criterion of the committed results (objective_report)
+        # the convergence criterion of the committed results (report.objective)
         none_gain = float(none_gains("results", [task.name])["gain"].iloc[0])
     score = f"test_{task.metric}"
     out = {"task": args.task, "changes": json.loads(args.changes), "seed": args.seed,

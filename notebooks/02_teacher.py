@@ -13,8 +13,8 @@ task_name = "mnist"
 import json
 
 from layerkd.config import load_params
-from layerkd.figures import read_curve
 from layerkd.paths import teacher_paths
+from layerkd.report.curves import read_curve
 from layerkd.stages.teacher import run_teacher
 from layerkd.tasks import load_task
 

@@ -4,7 +4,7 @@
 # of one task. The frozen teacher's outputs on the transfer set are computed
 # once and reused by every student. For classification tasks,
 # `distill.batch_students` students train together as stacked parameters
-# (`layerkd.batched`; 0 = all of them, 1 = one at a time); each keeps its own
+# (`layerkd.distill.together`; 0 = all of them, 1 = one at a time); each keeps its own
 # initialisation, batch order, pairs, optimizer state and best weights.
 # Generation tasks train their encoder-decoder students in a pool of worker
 # threads, one torch thread each (`batch_students: 1` = one at a time).

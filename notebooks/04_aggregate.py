@@ -14,33 +14,32 @@ from pathlib import Path
 
 from IPython.display import Image, Markdown, display
 
-from layerkd import ablation_report as ar
-from layerkd import aggregate as agg
-from layerkd import figures, report, stats
-from layerkd import objective_report as obr
-from layerkd import figures_analysis as fa
 from layerkd.config import CLASSIFICATION_TASKS, GENERATION_TASKS, load_params
 from layerkd.io import atomic_write_json, atomic_write_text
+from layerkd.report import ablations as ar
+from layerkd.report import angle_figures as fa
+from layerkd.report import collect, figures, paper_text, stats, tables
+from layerkd.report import objective as obr
 
 params = load_params(params_file)
-teachers, students = agg.collect("results")
+teachers, students = collect.collect("results")
 # Only the runs the current parameters define (stale folders of removed ones are ignored).
 students = students[students["task"].isin(params.tasks)
                     & students["init"].isin(params.distill.inits)
                     & students["strategy"].isin(params.distill.strategies)
                     & students["seed"].isin(params.distill.seeds)]
 teachers = teachers[teachers["task"].isin(params.tasks)]
-tables, figs = Path("paper/tables"), Path("paper/figures")
-summary = agg.summarise(students)
+table_dir, figs = Path("paper/tables"), Path("paper/figures")
+summary = collect.summarise(students)
 report_sections, report_figures = [], []  # for paper/README.md
 
 
 def write_table(name, table, caption):
-    atomic_write_text(tables / f"{name}.md", agg.to_markdown(table))
-    atomic_write_text(tables / f"{name}.tex", agg.to_latex(table, caption, f"tab:{name}"))
+    atomic_write_text(table_dir / f"{name}.md", tables.to_markdown(table))
+    atomic_write_text(table_dir / f"{name}.tex", tables.to_latex(table, caption, f"tab:{name}"))
     plain = caption.replace("\\%", "%").replace("$\\pm$", "±").replace("\\_", "_")
-    report_sections.append((name, f"*{plain}*\n\n" + agg.to_markdown(table)))
-    display(Markdown(f"**{name}**\n\n" + agg.to_markdown(table)))
+    report_sections.append((name, f"*{plain}*\n\n" + tables.to_markdown(table)))
+    display(Markdown(f"**{name}**\n\n" + tables.to_markdown(table)))
 
 
 def add_figure(path, caption):
@@ -50,7 +49,7 @@ def add_figure(path, caption):
 
 # %% [markdown]
 # ## Table 1 (classification, test accuracy %) and Table 2 (generation, test BLEU and exact match)
-# Every caption names the matching objective the runs recorded (`objective_report`).
+# Every caption names the matching objective the runs recorded (`report.objective`).
 
 # %%
 groups = {"table1_classification": [t for t in params.tasks if t in CLASSIFICATION_TASKS],
@@ -58,7 +57,7 @@ groups = {"table1_classification": [t for t in params.tasks if t in CLASSIFICATI
 captions = {"table1_classification": "Classification: test accuracy (\\%)",
             "table2_generation": "Generation: test corpus BLEU (sacrebleu) and test exact "
                                  "match (EM, \\% of sequences)"}
-builders = {"table1_classification": agg.results_table,
+builders = {"table1_classification": tables.results_table,
             "table2_generation": obr.generation_table}
 for name, task_names in groups.items():
     if task_names:
@@ -72,7 +71,7 @@ for name, task_names in groups.items():
 # checkpoint), to read beside the test scores above.
 
 # %%
-write_table("validation", agg.results_table(teachers, students, params.tasks, "val_score"),
+write_table("validation", tables.results_table(teachers, students, params.tasks, "val_score"),
             "Validation score of the selected checkpoint (accuracy \\% or BLEU), mean "
             "$\\pm$ std over seeds: the score that chose each run's best epoch, beside the "
             "test scores of Tables 1 and 2.")
@@ -93,7 +92,7 @@ write_table("hidden_share", obr.hidden_share_table(students, params.tasks),
 # ranking: the paper's numbers (`reference/official_results.csv`) and ours.
 
 # %%
-comparison = agg.comparison_table(summary, "reference/official_results.csv")
+comparison = tables.comparison_table(summary, "reference/official_results.csv")
 write_table("comparison", comparison.set_index("source"),
             "The paper's result shape and ours: gain over no matching and spread between "
             "strategies (points of the task's metric). Ours: "
@@ -136,17 +135,17 @@ write_table("equivalence", equiv.drop(columns="margin").set_index("task"),
 # %%
 for task_name in params.tasks:
     path = figs / f"strategies_{task_name}.png"
-    agg.strategy_figure(teachers, students, task_name, path)
+    figures.strategy_figure(teachers, students, task_name, path)
     add_figure(path, f"{task_name}: test score per strategy and initialisation; every seed a "
                "point, a seed's runs joined by a grey line (paired), the median a black bar, "
                "the teacher dashed.")
     if task_name in GENERATION_TASKS:
         path = figs / f"strategies_em_{task_name}.png"
-        agg.strategy_figure(teachers, students, task_name, path, y="test_exact_match")
+        figures.strategy_figure(teachers, students, task_name, path, y="test_exact_match")
         add_figure(path, f"{task_name}: test exact match (% of sequences) per strategy and "
                    "initialisation (as above).")
     path = figs / f"curves_{task_name}.png"
-    agg.curve_figure("results", task_name,
+    figures.curve_figure("results", task_name,
                      float(teachers.set_index("task").loc[task_name, "score"]), path,
                      "val/bleu" if task_name in GENERATION_TASKS else "val/acc")
     add_figure(path, f"{task_name}: validation score per validated epoch, per strategy the "
@@ -162,7 +161,7 @@ add_figure(path, "The layer pairs of each strategy, drawn from match_layers' own
 
 # %%
 path = figs / "init_gain.png"
-fa.init_gain_figure(students, path)
+figures.init_gain_figure(students, path)
 add_figure(path, "Gain of each matching strategy over no matching, paired by seed, under "
            "random initialisation (circles) and weight copy (triangles): every seed a "
            "point, the median a black bar.")
@@ -196,19 +195,19 @@ for task_name, rep in reports.items():
 # ## Ablations: student depth and width (stage `ablate`)
 
 # %%
-ablation = agg.collect_ablations("results")
+ablation = collect.collect_ablations("results")
 a = params.ablations
 ablation = ablation[ablation["task"].isin(a.tasks) & ablation["strategy"].isin(a.strategies)
                     & ablation["seed"].isin(a.seeds)]
-depth = agg.depth_runs(ablation, students, a.init, a.tasks, a.strategies, a.seeds, a.depths)
-write_table("depth", agg.depth_table(depth),
+depth = tables.depth_runs(ablation, students, a.init, a.tasks, a.strategies, a.seeds, a.depths)
+write_table("depth", tables.depth_table(depth),
             "Student depth against the same teacher: test score, mean $\\pm$ std over seeds.")
 path = figs / "depth.png"
-fa.depth_figure(depth, path, teachers)
+figures.depth_figure(depth, path, teachers)
 add_figure(path, "Test score against student depth, random initialisation: every seed a "
            "point, the median per strategy a line, the teacher dashed.")
 if a.widths:
-    write_table("width", agg.width_table(ablation, students, a.init, params.model.width),
+    write_table("width", tables.width_table(ablation, students, a.init, params.model.width),
                 "Students narrower than the teacher, whose states reach the teacher's width "
                 "through one trained linear map per layer, beside same-width students: test "
                 "score, mean $\\pm$ std over seeds.")
@@ -224,8 +223,9 @@ if a.widths:
 def setting_ablation(kind, name, what):
     if not params.ablations.sweep(kind).tasks:
         return
-    runs = ar.setting_runs(ar.collect("results", kind), students, params, kind)
-    described = agg.latex_escape(ar.describe(params, kind))
+    runs = ar.setting_runs(collect.collect_setting_ablation("results", kind), students,
+                          params, kind)
+    described = tables.latex_escape(ar.describe(params, kind))
     write_table(name, ar.setting_table(runs, kind),
                 f"{what}: test score (accuracy \\% or BLEU), mean $\\pm$ std over seeds, per "
                 f"task, setting and strategy, and the spread between matching strategies "
@@ -253,7 +253,7 @@ setting_ablation("a_hid", "a_hid_ablation", "Weight of the hidden term")
 
 # %%
 min_lead = 5.0  # the calibration rule: teacher >= 5 points above the random-init none student
-calibration = agg.calibration_table(teachers, summary, min_lead, params.tasks)
+calibration = tables.calibration_table(teachers, summary, min_lead, params.tasks)
 write_table("calibration", calibration.round(1),
             "Calibration: the teacher against the random-init none student at the "
             "default student depth (test accuracy \\% or BLEU, mean $\\pm$ std over seeds); "
@@ -263,7 +263,7 @@ write_table("calibration", calibration.round(1),
 # ## Convergence of the students without matching
 # A `none` student has converged when its best validation score of the last
 # quarter of the epochs beats the best before it by less than 0.5 points
-# (`objective_report`); a shallower `none` student of the depth ablation that
+# (`report.objective`); a shallower `none` student of the depth ablation that
 # beats the default depth beyond seed noise would also mean under-training.
 
 # %%
@@ -281,27 +281,27 @@ atomic_write_json(Path("metrics/summary.json"), {
 # ## Reproducibility, the paper's numbers, the Markdown report
 
 # %%
-write_table("reproducibility", report.reproducibility_table(params, teachers, students),
+write_table("reproducibility", paper_text.reproducibility_table(params, teachers, students),
             "Runs behind every table: splits, sizes, seeds, runs per cell, epochs, wall "
             "time and parameter count per run (from the run metadata).")
-machine = report.machine()
-values = report.result_macros(teachers, summary, vs_none, equiv, angle_table, margin,
-                              anova=anova)
-values.update(report.param_macros(params))
+machine = paper_text.machine()
+values = paper_text.result_macros(teachers, summary, vs_none, equiv, angle_table, margin,
+                                  anova=anova)
+values.update(paper_text.param_macros(params))
 values.update(ar.param_macros(params))
 kinds = {t: "classification" if t in CLASSIFICATION_TASKS else "generation" for t in params.tasks}
-values.update(report.overview_macros(summary, calibration, kinds, min_lead))
-values.update(report.data_macros(params.tasks))
+values.update(paper_text.overview_macros(summary, calibration, kinds, min_lead))
+values.update(paper_text.data_macros(params.tasks))
 generated = students[students["task"].isin(GENERATION_TASKS)]
 if len(generated) and "test_exact_match" in generated:
-    values.update(report.exact_match_macros(teachers, agg.summarise(generated,
-                                                                    "test_exact_match")))
+    values.update(paper_text.exact_match_macros(teachers, collect.summarise(
+        generated, "test_exact_match")))
 values.update(obr.convergence_macros(convergence))
-values.update({report.macro_name("machine", k): str(v).replace("_", "\\_")
+values.update({paper_text.macro_name("machine", k): str(v).replace("_", "\\_")
                for k, v in machine.items()})
-atomic_write_text(Path("paper/macros.tex"), report.macros_tex(values))
+atomic_write_text(Path("paper/macros.tex"), paper_text.macros_tex(values))
 report_sections.insert(0, ("Machine", "\n".join(f"- {k}: {v}" for k, v in machine.items())))
-atomic_write_text(Path("paper/README.md"), report.markdown_report(report_sections,
-                                                                   report_figures))
+atomic_write_text(Path("paper/README.md"), paper_text.markdown_report(report_sections,
+                                                                       report_figures))
 print(f"{len(values)} macros, {len(report_sections)} sections, {len(report_figures)} figures")
-display(Markdown(report.findings_markdown(values)))
+display(Markdown(paper_text.findings_markdown(values)))

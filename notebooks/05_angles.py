@@ -6,7 +6,7 @@
 # acute and pulling the student towards one teacher layer also pulls it
 # towards the others. Measured here on the test split (padding masked), for
 # every initialisation, strategy and `angles.seeds`, at initialisation and
-# after training (`layerkd.analysis`). The aggregate stage draws the figures.
+# after training (`layerkd.stages.angles`). The aggregate stage draws the figures.
 
 # %% tags=["parameters"]
 params_file = "params.yaml"
@@ -15,7 +15,7 @@ params_file = "params.yaml"
 import pandas as pd
 from IPython.display import Image, Markdown, display
 
-from layerkd import figures_analysis as fa
+from layerkd.report import angle_figures as fa
 from layerkd.stages.angles import angle_report
 from layerkd.config import load_params
 from layerkd.io import atomic_write_json

@@ -43,7 +43,7 @@ def test_narrow_variant_saves_trained_projections(tmp_path, monkeypatch):
     saved = json.loads((tmp_path / "results/tiny/ablations/width8/forward/seed1/metrics.json")
                        .read_text())
     assert (saved["student_width"], saved["seed"]) == (8, 1)
-    from layerkd.aggregate import collect_ablations  # the variant is the folder's name
+    from layerkd.report.collect import collect_ablations  # the variant is the folder's name
 
     assert collect_ablations("results")["variant"].tolist() == ["width8"] * 2
 
@@ -89,29 +89,3 @@ def test_angle_report_names_the_missing_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setattr(analysis, "load_teacher", lambda *a: teacher)
     with pytest.raises(FileNotFoundError, match="forward_seed0.pt missing.*distill@tiny"):
         angle_report(task, params, progress=False)
-
-
-def fake_runs(**columns):
-    import pandas as pd
-
-    from layerkd.aggregate import _with_score
-
-    return _with_score(pd.DataFrame(columns))
-
-
-def test_depth_and_width_tables_from_runs():
-    from layerkd.aggregate import depth_table, width_table
-
-    ablation = fake_runs(task="mnist", strategy=["none", "forward"] * 4,
-                         seed=[0, 0, 1, 1] * 2,
-                         variant=["depth1"] * 4 + ["width32"] * 4,
-                         student_depth=[1] * 4 + [6] * 4, student_width=[64] * 4 + [32] * 4,
-                         test_acc=[50.0, 60.0, 52.0, 62.0, 70.0, 80.0, 72.0, 84.0])
-    main = fake_runs(task="mnist", init=["random"] * 4 + ["weight_copy"] * 2,
-                     strategy=["none", "forward"] * 3, seed=[0, 0, 1, 1, 0, 0],
-                     test_acc=[75.0, 85.0, 77.0, 87.0, 99.0, 99.0])
-    depth = depth_table(ablation)
-    assert depth.loc["mnist: 1 blocks", "forward"] == "61.0 ± 1.4"
-    width = width_table(ablation, main, "random", 64)
-    assert width.loc["forward", "mnist (width 32)"] == "82.0 ± 2.8"
-    assert width.loc["forward", "mnist (width 64)"] == "86.0 ± 1.4"  # weight copy left out

@@ -46,8 +46,8 @@ def test_calibration_holds_for_every_default_task(committed):
 
 def test_committed_none_students_converged():
     """Committed results: every `none` run's validation curve gains less than 0.5
-    points over the last quarter of its epochs (layerkd.objective_report)."""
-    from layerkd.objective_report import CONVERGENCE_THRESHOLD, none_gains
+    points over the last quarter of its epochs (layerkd.report.objective)."""
+    from layerkd.report.objective import CONVERGENCE_THRESHOLD, none_gains
 
     params = load_params(ROOT / "params.yaml")
     gains = none_gains(ROOT / "results", params.tasks)
@@ -62,9 +62,9 @@ def test_committed_none_students_converged():
                    "probed (README, 'Converged none students'); an open item", strict=True)
 def test_committed_default_depth_none_not_beaten_by_a_shallower_one():
     """Committed results: no shallower `none` student of the depth ablation beats the
-    default-depth one by more than seed noise (objective_report.beats_by_noise)."""
-    from layerkd.aggregate import collect
-    from layerkd.objective_report import shallower_verdict
+    default-depth one by more than seed noise (report.objective.beats_by_noise)."""
+    from layerkd.report.collect import collect
+    from layerkd.report.objective import shallower_verdict
 
     params = load_params(ROOT / "params.yaml")
     if not list((ROOT / "results").glob("*/ablations/depth*")):

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from layerkd.aggregate import LABELS
 from layerkd.config import CLASSIFICATION_TASKS, GENERATION_TASKS, TASKS
+from layerkd.strategies import LABELS
 
 ROOT = Path(__file__).resolve().parents[1]
 # Outputs of the committed default run: left out so the copy starts from scratch.

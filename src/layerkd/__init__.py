@@ -8,7 +8,7 @@ One module per concern:
     initialisation  random or weight-copy student initialisation
     losses          CE + KL + hidden-state matching, and the Distiller
     train           seeded training loops, checkpoints, metrics
-    aggregate       tables and figures from finished runs
+    report          tables, figures and the paper's numbers from finished runs
 """
 
 __version__ = "0.1.0"

@@ -159,7 +159,7 @@ class DistillParams(OptimParams):
         "(every official script: --to 6 of 12)")
     batch_students: int = Field(
         0, ge=0,
-        description="students trained together in one vectorised step (layerkd.batched): "
+        description="students trained together in one vectorised step (layerkd.distill.together): "
                     "0 = every strategy x seed of a notebook at once, 1 = one at a time "
                     "(the plain per-student loop), k = consecutive groups of k; results "
                     "agree up to floating-point rounding",

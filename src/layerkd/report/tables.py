@@ -1,93 +1,19 @@
-"""Tables and figures from finished runs (the aggregation stage).
-
-Reads ``results/<task>/teacher/metrics.json`` and
-``results/<task>/students/<init>/<strategy>/seed<k>/metrics.json``; writes Markdown and
-LaTeX tables (mean ± std over seeds) and a figure per task.
-"""
+"""The results as tables: mean ± std over seeds per task, init and strategy, the
+shape of the result beside the paper's, the depth and width ablations and the
+calibration; written as Markdown and LaTeX (booktabs)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from .config import INITS  # noqa: E402
-from .figures import read_curve  # noqa: E402
-from .stats import MATCHING, spread  # noqa: E402
-from .strategies import STRATEGIES  # noqa: E402
-
-LABELS = {"none": "none", "forward": "forward", "reverse": "reverse", "random": "random",
-          "all_to_one": "all-to-one", "in_order_random": "in-order random (RAIL-KD)"}
-INIT_LABELS = {"random": "random init", "weight_copy": "weight copy"}
-# One strategy order (STRATEGIES) and one colour-blind-safe palette for every figure.
-COLORS = dict(zip(STRATEGIES, sns.color_palette("colorblind", len(STRATEGIES))))
-METRIC_RANGE = (0.0, 100.0)  # accuracy %, BLEU and exact match % all live in [0, 100]
-
-
-def metric_label(metric: str, split: str = "test") -> str:
-    """Axis name of a metric column or key: 'test accuracy (%)', 'validation BLEU', ..."""
-    name = {"BLEU": "BLEU", "bleu": "BLEU", "test_bleu": "BLEU",
-            "test_exact_match": "exact match (%)", "exact_match": "exact match (%)"}.get(
-        metric, "accuracy (%)")
-    return f"{'validation' if split == 'val' else split} {name}"
-
-
-def clip_to_metric(ax, values, pad: float = 3.0) -> None:
-    """y-limits around the data, never outside the metric's range."""
-    v = np.asarray([x for x in values if np.isfinite(x)], float)
-    if len(v):
-        lo, hi = METRIC_RANGE
-        ax.set_ylim(max(lo, v.min() - pad), min(hi, v.max() + pad))
-
-
-def collect(results_root: str | Path = "results") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(teachers, students): one row per finished run."""
-    root = Path(results_root)
-    teachers = [json.loads(p.read_text()) for p in sorted(root.glob("*/teacher/metrics.json"))]
-    students = [json.loads(p.read_text()) for p in sorted(root.glob("*/students/*/*/seed*/metrics.json"))]
-    if not teachers or not students:
-        raise FileNotFoundError(f"no finished runs under {root}: run the distill stages first")
-    return _with_score(pd.DataFrame(teachers)), _with_score(pd.DataFrame(students))
-
-
-def _with_score(df: pd.DataFrame) -> pd.DataFrame:
-    """Add ``score``: the headline test metric (accuracy, or BLEU for generation), and
-    ``val_score``: the same on validation (best epoch: the checkpoint's selection score)."""
-    def col(name):
-        return df[name] if name in df else pd.Series(np.nan, index=df.index)
-
-    bleu = col("test_bleu")
-    return df.assign(score=bleu.fillna(col("test_acc")),
-                     val_score=col("val_bleu").fillna(col("val_acc")),
-                     metric=np.where(bleu.notna(), "BLEU", "acc"))
-
-
-def t_interval(values) -> tuple[float, float]:
-    """95 % Student-t confidence interval of the mean (scipy.stats.t)."""
-    v = np.asarray(values, dtype=float)
-    m = v.mean()
-    if len(v) < 2:
-        return m, m
-    half = stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v))
-    return m - half, m + half
-
-
-def summarise(students: pd.DataFrame, metric: str = "score") -> pd.DataFrame:
-    """Mean, std (ddof=1), n and 95 % t-interval per task x init x strategy."""
-    g = students.groupby(["task", "init", "strategy"])[metric]
-    out = g.agg(mean="mean", std="std", n="count").reset_index()
-    ci = g.apply(lambda v: t_interval(v)).reset_index(name="ci")
-    out["ci_low"], out["ci_high"] = zip(*ci["ci"])
-    out["order"] = out["init"].map(INITS.index) * 10 + out["strategy"].map(STRATEGIES.index)
-    return out.sort_values(["task", "order"]).drop(columns="order").reset_index(drop=True)
+from ..config import INITS
+from ..strategies import LABELS, STRATEGIES
+from .collect import summarise
+from .stats import MATCHING, spread
+from .style import INIT_LABELS
 
 
 def format_cell(mean: float, std: float, n: int) -> str:
@@ -95,6 +21,12 @@ def format_cell(mean: float, std: float, n: int) -> str:
     if pd.isna(mean):
         return "n/a"
     return f"{mean:.1f} ± {std:.1f}" if n > 1 else f"{mean:.1f}"
+
+
+def cell(values) -> str:
+    """``format_cell`` of a set of seed scores."""
+    v = pd.Series(values, dtype=float)
+    return format_cell(v.mean(), v.std(), len(v))
 
 
 def results_table(teachers: pd.DataFrame, students: pd.DataFrame,
@@ -174,81 +106,6 @@ def to_latex(table: pd.DataFrame, caption: str, label: str) -> str:
     return "\n".join(lines + end) + "\n"
 
 
-def part_metric(df: pd.DataFrame) -> str:
-    return str(df["metric"].iloc[0])
-
-
-def strategy_figure(teachers: pd.DataFrame, students: pd.DataFrame, task: str, path: str | Path,
-                    y: str = "score"):
-    """Test score per strategy, one panel per initialisation: every seed a point,
-    its runs joined across strategies (they share data order and start), the
-    median a black bar, the teacher a dashed line; y within the metric's range.
-    ``y``: the column drawn (the headline score; ``test_exact_match`` for generation)."""
-    df = students[students["task"] == task]
-    order = [s for s in STRATEGIES if s in set(df["strategy"])]
-    inits = [i for i in INITS if i in set(df["init"])]
-    fig, axes = plt.subplots(1, len(inits), figsize=(4.4 * len(inits), 3.6), sharey=True,
-                             squeeze=False)
-    teacher = float(teachers.set_index("task").loc[task, y])
-    label = metric_label(y if y != "score" else part_metric(df))
-    for ax, init in zip(axes[0], inits):
-        wide = df[df["init"] == init].pivot_table(index="seed", columns="strategy",
-                                                  values=y).reindex(columns=order)
-        xs = np.arange(len(order))
-        for _, row in wide.iterrows():  # one seed: its runs, paired
-            ax.plot(xs, row.to_numpy(float), color="0.75", lw=0.8, zorder=1)
-        for x, s in zip(xs, order):
-            ax.scatter(np.full(len(wide), x), wide[s], color=COLORS[s], s=22, zorder=2)
-            ax.hlines(wide[s].median(), x - 0.25, x + 0.25, color="k", lw=2, zorder=3)
-        ax.axhline(teacher, ls="--", color="0.3", lw=1, label=f"teacher {teacher:.1f}")
-        ax.set_xticks(xs, [LABELS[s] for s in order], rotation=35, ha="right")
-        ax.set(title=f"{task}: {INIT_LABELS[init]} ({len(wide)} seeds)", ylabel=label)
-        ax.legend(loc="lower right", fontsize=8)
-    clip_to_metric(axes[0][0], list(df[y]) + [teacher])
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return fig
-
-
-def curve_figure(results_root: str | Path, task: str, teacher: float, path: str | Path,
-                 metric: str = "val/acc"):
-    """Validation score per epoch: per strategy the mean over seeds and a band from
-    the lowest to the highest seed, one panel per initialisation, the teacher dashed.
-    Only validated epochs are drawn (``distill.val_every``)."""
-    rows = []
-    for live in sorted(Path(results_root, task, "students").glob("*/*/seed*/live")):
-        if not (live / "plots" / "metrics" / f"{metric}.tsv").exists():
-            continue
-        curve = read_curve(live, metric)
-        init, strategy, seed = live.parents[2].name, live.parents[1].name, live.parent.name
-        rows += [{"init": init, "strategy": strategy, "seed": seed, "epoch": int(e) + 1,
-                  "value": float(v)} for e, v in zip(curve["step"], curve["value"])]
-    df = pd.DataFrame(rows)
-    inits = [i for i in INITS if i in set(df["init"])]
-    fig, axes = plt.subplots(1, len(inits), figsize=(4.8 * len(inits), 3.4), sharey=True,
-                             squeeze=False)
-    for ax, init in zip(axes[0], inits):
-        part = df[df["init"] == init]
-        for s in [s for s in STRATEGIES if s in set(part["strategy"])]:
-            g = part[part["strategy"] == s].groupby("epoch")["value"]
-            ax.plot(g.mean().index, g.mean(), color=COLORS[s], lw=1.2, label=LABELS[s])
-            ax.fill_between(g.min().index, g.min(), g.max(), color=COLORS[s], alpha=0.15, lw=0)
-        ax.axhline(teacher, ls="--", color="0.3", lw=1, label=f"teacher (test) {teacher:.1f}")
-        ax.set(title=f"{task}: {INIT_LABELS[init]}", xlabel="epoch",
-               ylabel=metric_label(metric.split("/")[-1], "val"))
-        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
-    clip_to_metric(axes[0][0], list(df["value"]) + [teacher], pad=2)
-    axes[0][-1].legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
-    plt.close(fig)
-    return fig
-
-
 def shape_summary(summary: pd.DataFrame) -> pd.DataFrame:
     """Per task x init: gain of matching over none and spread between strategies.
 
@@ -291,20 +148,6 @@ def comparison_table(ours: pd.DataFrame, paper_csv: str | Path) -> pd.DataFrame:
     cols = ["source", "task", "init", "gain forward", "mean gain of matching",
             "spread between strategies", "matching strategies above none", "best", "worst"]
     return out[cols].round(2)
-
-
-def collect_ablations(results_root: str | Path = "results") -> pd.DataFrame:
-    """One row per finished ablation run (results/<task>/ablations/<variant>/...)."""
-    paths = sorted(Path(results_root).glob("*/ablations/*/*/seed*/metrics.json"))
-    if not paths:
-        raise FileNotFoundError(f"no ablation runs under {results_root}: run the ablate stages")
-    rows = [dict(json.loads(p.read_text()), variant=p.parts[-4]) for p in paths]
-    return _with_score(pd.DataFrame(rows))
-
-
-def cell(values) -> str:
-    v = pd.Series(values, dtype=float)
-    return format_cell(v.mean(), v.std(), len(v))
 
 
 def width_table(ablation: pd.DataFrame, students: pd.DataFrame, init: str,

@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from layerkd import figures_analysis as fa
-from layerkd.aggregate import _with_score, curve_figure, strategy_figure
+from layerkd.report import angle_figures as fa
+from layerkd.report.collect import with_score
+from layerkd.report.figures import curve_figure, depth_figure, init_gain_figure, strategy_figure
 
 STRATS = ["none", "forward", "reverse", "random", "all_to_one"]
 
@@ -16,9 +17,9 @@ def runs(metric="test_bleu", low=0.0, high=100.0):
     rows = [{"task": "t", "init": init, "strategy": s, "seed": k,
              metric: float(np.clip(g.normal(95, 8), low, high)), "test_exact_match": 50.0}
             for init in ("random", "weight_copy") for s in STRATS for k in range(3)]
-    teachers = _with_score(pd.DataFrame([{"task": "t", metric: 99.5,
+    teachers = with_score(pd.DataFrame([{"task": "t", metric: 99.5,
                                           "test_exact_match": 90.0}]))
-    return teachers, _with_score(pd.DataFrame(rows))
+    return teachers, with_score(pd.DataFrame(rows))
 
 
 def within_range(ax):
@@ -63,7 +64,7 @@ def test_depth_figure_integer_ticks_and_range(tmp_path):
     ablation = students[students["init"] == "random"].assign(
         variant="depth1", student_depth=1)
     ablation = pd.concat([ablation, ablation.assign(variant="depth3", student_depth=3)])
-    fig = fa.depth_figure(ablation, tmp_path / "d.png", teachers)
+    fig = depth_figure(ablation, tmp_path / "d.png", teachers)
     ax = fig.axes[0]
     assert within_range(ax) and has_teacher_line(ax)
     assert all(float(t).is_integer() for t in ax.get_xticks())
@@ -73,7 +74,7 @@ def test_depth_figure_integer_ticks_and_range(tmp_path):
 def test_init_gain_figure_wraps_tasks_into_rows(tmp_path):
     _, students = runs("test_acc")
     many = pd.concat([students.assign(task=f"t{i}") for i in range(5)])
-    fig = fa.init_gain_figure(many, tmp_path / "g.png")
+    fig = init_gain_figure(many, tmp_path / "g.png")
     visible = [ax for ax in fig.axes if ax.get_visible()]
     assert len(visible) == 5
     width, height = fig.get_size_inches()

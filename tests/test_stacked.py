@@ -1,4 +1,4 @@
-"""Students trained together (layerkd.batched) equal students trained alone."""
+"""Students trained together (layerkd.distill.together) equal students trained alone."""
 
 import json
 

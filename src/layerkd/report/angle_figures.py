@@ -1,8 +1,6 @@
-"""Figures of the analysis: angles, distances, depth and width ablations, initialisation.
-
-Inputs are the angle reports of ``analysis.angle_report`` (one per task) and
-the run tables of ``aggregate``; every figure is saved as a PNG.
-"""
+"""The angle reports (``analysis.angle_report``, one per task) as a table,
+figures (PNG) and sentences: angles at the student between teacher layers, and
+distances between layers."""
 
 from __future__ import annotations
 
@@ -15,22 +13,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from .aggregate import COLORS, INIT_LABELS, LABELS, clip_to_metric, metric_label  # noqa: E402
-from .config import INITS  # noqa: E402
-from .strategies import STRATEGIES  # noqa: E402
+from ..config import INITS  # noqa: E402
+from ..strategies import LABELS, STRATEGIES  # noqa: E402
+from .style import COLORS, INIT_LABELS, save  # noqa: E402
 
 RUN_LABELS = {"initial": "at initialisation", **LABELS}
-
-
-def _save(fig, path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
 
 
 def stacks(report: dict) -> list[str]:
@@ -98,7 +87,7 @@ def angle_histograms(report: dict, path):
             ax.set(title=f"{report['task']} {stack}: {INIT_LABELS[init]}",
                    xlabel="cosine of the angle at the student", ylabel="density")
             ax.legend(fontsize=6)
-    _save(fig, path)
+    save(fig, path)
     return fig
 
 
@@ -163,70 +152,6 @@ def distance_figure(report: dict, stack: str, path):
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     plt.close(fig)
-    return fig
-
-
-def depth_figure(ablation: pd.DataFrame, path, teachers: pd.DataFrame | None = None):
-    """Test score against student depth, a panel per task: every seed a point,
-    the median per strategy a line, the teacher dashed; integer depth ticks."""
-    df = ablation[ablation["variant"].str.startswith("depth")]
-    tasks = list(dict.fromkeys(df["task"]))
-    fig, axes = plt.subplots(1, len(tasks), figsize=(4.8 * len(tasks), 3.6), squeeze=False)
-    for ax, task in zip(axes[0], tasks):
-        part = df[df["task"] == task]
-        order = [s for s in STRATEGIES if s in set(part["strategy"])]
-        for k, s in enumerate(order):
-            runs = part[part["strategy"] == s]
-            dx = (k - (len(order) - 1) / 2) * 0.08  # strategies side by side at each depth
-            ax.scatter(runs["student_depth"] + dx, runs["score"], color=COLORS[s], s=14,
-                       alpha=0.7)
-            med = runs.groupby("student_depth")["score"].median()
-            ax.plot(med.index + dx, med, color=COLORS[s], lw=1.2, label=LABELS[s])
-        values = list(part["score"])
-        if teachers is not None and task in set(teachers["task"]):
-            t = float(teachers.set_index("task").loc[task, "score"])
-            ax.axhline(t, ls="--", color="0.3", lw=1, label=f"teacher {t:.1f}")
-            values.append(t)
-        ax.set(title=f"{task}: random init, {part['seed'].nunique()} seeds",
-               xlabel="student depth (blocks)", ylabel=metric_label(part["metric"].iloc[0]))
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        clip_to_metric(ax, values)
-        ax.legend(fontsize=7)
-    _save(fig, path)
-    return fig
-
-
-def init_gain_figure(students: pd.DataFrame, path):
-    """Gain over no matching (paired by seed) per strategy, random init beside
-    weight copy: every seed a point, the median a bar; one panel per task,
-    three panels to a row."""
-    base = students[students["strategy"] == "none"].set_index(["task", "init", "seed"])["score"]
-    df = students[students["strategy"] != "none"].copy()
-    df["gain"] = df["score"].to_numpy() - base.reindex(
-        pd.MultiIndex.from_frame(df[["task", "init", "seed"]])).to_numpy()
-    tasks = list(dict.fromkeys(df["task"]))
-    ncols = min(3, len(tasks))
-    nrows = -(-len(tasks) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 3.4 * nrows), squeeze=False)
-    markers, offsets = {"random": "o", "weight_copy": "^"}, {"random": -0.15, "weight_copy": 0.15}
-    for ax, task in zip(axes.flat, tasks):
-        part = df[df["task"] == task]
-        order = [s for s in STRATEGIES if s in set(part["strategy"])]
-        for x, s in enumerate(order):
-            for init in [i for i in INITS if i in set(part["init"])]:
-                g = part[(part["strategy"] == s) & (part["init"] == init)]["gain"]
-                dx = offsets[init]
-                ax.scatter(np.full(len(g), x + dx), g, s=14, color=COLORS[s],
-                           marker=markers[init], label=INIT_LABELS[init] if x == 0 else None)
-                ax.hlines(g.median(), x + dx - 0.12, x + dx + 0.12, color="k", lw=1.5)
-        ax.axhline(0, color="0.5", lw=0.8)
-        ax.set_xticks(range(len(order)), [LABELS[s] for s in order], rotation=30, ha="right")
-        unit = "BLEU" if part["metric"].iloc[0] == "BLEU" else "points"
-        ax.set(title=f"{task} (paired by seed)", ylabel=f"gain over none ({unit})")
-        ax.legend(fontsize=7)  # marker: o random init, ^ weight copy
-    for ax in list(axes.flat)[len(tasks):]:
-        ax.set_visible(False)
-    _save(fig, path)
     return fig
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .aggregate import shape_summary
 from .stats import spread
+from .tables import shape_summary
 
 DIGITS = "zero one two three four five six seven eight nine".split()
 
@@ -93,7 +93,7 @@ def result_macros(teachers: pd.DataFrame, summary: pd.DataFrame, vs_none: pd.Dat
 
 def exact_match_macros(teachers: pd.DataFrame, summary_em: pd.DataFrame) -> dict[str, str]:
     """Test exact match (%) of generation runs: ``\\ScanTeacherEm`` per teacher, and
-    ``\\ScanRandomForwardEm`` per cell of ``summary_em`` (``aggregate.summarise``
+    ``\\ScanRandomForwardEm`` per cell of ``summary_em`` (``collect.summarise``
     of ``test_exact_match``); tasks that do not record it get none."""
     m = {}
     if "test_exact_match" in teachers:
@@ -108,10 +108,10 @@ def overview_macros(summary: pd.DataFrame, calibration: pd.DataFrame,
                     kinds: dict[str, str], min_lead: float = 5.0) -> dict[str, str]:
     """Cross-task numbers: calibration range, and per kind x init how many
     (task, matching strategy) cells beat ``none`` and the mean gain and spread
-    (``aggregate.shape_summary``, the comparison table's figures, summed or averaged).
+    (``tables.shape_summary``, the comparison table's figures, summed or averaged).
 
     kinds: task -> "classification" or "generation"; calibration: from
-    ``aggregate.calibration_table`` (index task, column "teacher lead").
+    ``tables.calibration_table`` (index task, column "teacher lead").
     """
     m = {"NumTasks": fmt(len(kinds)),
          "NumClassificationTasks": fmt(sum(k == "classification" for k in kinds.values())),

@@ -1,15 +1,14 @@
 """Tables, figures and macros of the objective ablations (stage aggregate).
 
-Reads ``results/<task>/ablations_<kind>/<variant>/<strategy>/seed<k>/metrics.json``
-(``kind`` is ``objective``: the hidden distance, or ``a_hid``: the hidden
-weight; see ``ablation.setting_variants``) and puts back what those stages do
-not train again: the main runs at the task's own setting, and ``none`` (no
+Takes the runs of ``collect.collect_setting_ablation`` (``kind`` is
+``objective``: the hidden distance, or ``a_hid``: the hidden weight; see
+``ablation.setting_variants``) and puts back what those stages do not train
+again: the main runs at the task's own setting, and ``none`` (no
 hidden term, the same at every setting), which is every setting's baseline.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import matplotlib
@@ -20,10 +19,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from .aggregate import LABELS, _with_score, cell, latex_escape  # noqa: E402
-from .config import NO_HIDDEN, Params  # noqa: E402
-from .report import fmt, macro_name  # noqa: E402
-from .strategies import STRATEGIES  # noqa: E402
+from ..config import NO_HIDDEN, Params  # noqa: E402
+from ..strategies import LABELS, STRATEGIES  # noqa: E402
+from .paper_text import fmt, macro_name  # noqa: E402
+from .tables import cell, latex_escape  # noqa: E402
 
 # kind -> (the swept setting in words, short axis / row label)
 SETTING_NAMES = {"objective": ("hidden distance", "distance"),
@@ -34,16 +33,6 @@ RUN_COLUMNS = ["task", "strategy", "seed", "setting", "label", "order", "score",
 
 def setting_label(kind: str, setting) -> str:
     return f"{float(setting):g}" if kind == "a_hid" else str(setting)
-
-
-def collect(results_root: str | Path, kind: str) -> pd.DataFrame:
-    """One row per finished run of one ablation kind (empty when none ran yet)."""
-    paths = sorted(Path(results_root).glob(f"*/ablations_{kind}/*/*/seed*/metrics.json"))
-    rows = [dict(json.loads(p.read_text()), variant=p.parts[-4]) for p in paths]
-    if not rows:
-        return pd.DataFrame(columns=["task", "init", "strategy", "seed", "variant", "score",
-                                     "metric"])
-    return _with_score(pd.DataFrame(rows))
 
 
 def setting_runs(ablation: pd.DataFrame, students: pd.DataFrame, params: Params,

@@ -34,10 +34,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .aggregate import INIT_LABELS, LABELS, cell, latex_escape, results_table
-from .config import INITS
-from .figures import read_curve
-from .strategies import STRATEGIES
+from ..config import INITS
+from ..strategies import LABELS, STRATEGIES
+from .curves import read_curve
+from .style import INIT_LABELS
+from .tables import cell, latex_escape, results_table
 
 CONVERGENCE_THRESHOLD = 0.5  # points of the task's metric over the last quarter
 # Objective settings named in captions: (record field, how a caption calls it).

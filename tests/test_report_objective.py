@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from layerkd import objective_report as obr
-from layerkd.aggregate import _with_score
+from layerkd.report import objective as obr
+from layerkd.report.collect import with_score
 
 OBJ = {"a_ce": 1.0, "a_kl": 1.0, "a_hid": 3.0, "temperature": 1.0, "distance": "sum_sq",
        "pair_reduce": "mean", "batch_divide": False, "match_embeddings": True}
@@ -50,10 +50,10 @@ def test_hidden_share_table_means_over_seeds_and_leaves_out_none():
 
 
 def test_generation_table_shows_exact_match_beside_bleu():
-    teachers = _with_score(pd.DataFrame([{"task": "g", "test_bleu": 90.0,
+    teachers = with_score(pd.DataFrame([{"task": "g", "test_bleu": 90.0,
                                           "test_exact_match": 80.0},
                                          {"task": "h", "test_bleu": 50.0}]))
-    students = _with_score(pd.DataFrame(
+    students = with_score(pd.DataFrame(
         [run("g", "none", s, test_bleu=60.0 + s, test_exact_match=10.0 * s) for s in (0, 1, 2)]
         + [run("h", "none", 0, test_bleu=40.0)]))
     table = obr.generation_table(teachers, students, ["g", "h"])
@@ -92,7 +92,7 @@ def test_convergence_table_on_synthetic_curves(tmp_path):
         write_curve(tmp_path, "a", "random", s, flat)
         write_curve(tmp_path, "a", "weight_copy", s, rising if s else flat)
         write_curve(tmp_path, "g", "random", s, flat, metric="bleu")
-    students = _with_score(pd.DataFrame(
+    students = with_score(pd.DataFrame(
         [run("a", "none", s, student_depth=4, test_acc=70.0 + s) for s in (0, 1, 2)]))
     for s, acc in enumerate((80.0, 81.0, 82.0)):  # a shallower none student, clearly better
         p = tmp_path / "a/ablations/depth2/none" / f"seed{s}" / "metrics.json"
@@ -119,7 +119,7 @@ def test_per_task_objectives_group_tasks_with_one_objective():
 
 
 def test_exact_match_macros():
-    from layerkd.report import exact_match_macros
+    from layerkd.report.paper_text import exact_match_macros
 
     teachers = pd.DataFrame({"task": ["scan", "mnist"], "test_exact_match": [93.0, np.nan]})
     summary = pd.DataFrame({"task": "scan", "init": "weight_copy", "strategy": ["forward"],

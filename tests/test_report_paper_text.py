@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from layerkd.report import fmt, macro_name, macros_tex, result_macros
+from layerkd.report.paper_text import fmt, macro_name, macros_tex, result_macros
 
 PAPER = Path(__file__).resolve().parents[1] / "paper"
 
@@ -71,7 +71,7 @@ def test_every_macro_the_paper_uses_is_generated():
 
 
 def test_overview_macros_count_cells_above_none():
-    from layerkd.report import overview_macros
+    from layerkd.report.paper_text import overview_macros
 
     summary = pd.DataFrame({
         "task": ["a"] * 4 + ["b"] * 3 + ["g"] * 2,
@@ -93,7 +93,7 @@ def test_overview_macros_count_cells_above_none():
 
 
 def test_findings_sentences_come_from_the_macros():
-    from layerkd.report import findings_markdown
+    from layerkd.report.paper_text import findings_markdown
 
     m = {"ClassificationRandomCells": "16", "ClassificationRandomAboveNone": "13",
          "ClassificationRandomMeanGain": "3.1", "ClassificationRandomMeanSpread": "1.3",
