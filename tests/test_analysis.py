@@ -4,7 +4,7 @@ import json
 
 import pytest
 import torch
-from test_batched import TINY, tiny_setup
+from test_stacked import TINY, tiny_setup
 
 from layerkd.config import parse_params
 from layerkd.distill.run import build_run
