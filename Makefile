@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup check repro test smoke clean-smoke paper latex-deps
+.PHONY: setup check repro test unit smoke clean-smoke paper latex-deps
 
 setup: $(STAMP)
 
@@ -25,6 +25,9 @@ check: setup            ## validate params.yaml before DVC removes any output
 
 test: setup             ## unit tests + the smoke pipeline in a temporary copy
 	$(PYTHON) -m pytest -q
+
+unit: setup             ## the fast tests only (no smoke pipeline, no PDF build)
+	$(PYTHON) -m pytest -q -m "not slow"
 
 smoke: setup            ## the smoke profile in a temporary copy (also part of make test)
 	$(PYTHON) -m pytest -q -m slow

@@ -117,3 +117,32 @@ def test_width_ablation_needs_random_init_and_fixed_projections():
         parse_params(raw)
     raw["ablations"]["widths"] = []
     parse_params(raw)
+
+
+# Keys where params.yaml deliberately differs from the schema: the ablation sweeps
+# (the schema holds the full design, params.yaml the trim that fits the budget) and
+# the per-task overrides.
+DESIGN_NOT_BUDGET = {"ablations", "overrides", "tasks"}
+
+
+def test_schema_defaults_are_the_committed_values():
+    """One set of default values: every setting params.yaml carries equals the
+    schema's default (the epochs, which have none, excepted)."""
+    from pydantic import BaseModel
+
+    from layerkd.config import Params
+
+    differ = []
+
+    def walk(model, values, path):
+        for name, field in model.model_fields.items():
+            if name not in values or (not path and name in DESIGN_NOT_BUDGET):
+                continue
+            ann, value = field.annotation, values[name]
+            if isinstance(ann, type) and issubclass(ann, BaseModel) and isinstance(value, dict):
+                walk(ann, value, path + [name])
+            elif not field.is_required() and field.get_default(call_default_factory=True) != value:
+                differ.append(".".join(path + [name]))
+
+    walk(Params, DEFAULT, [])
+    assert not differ, f"schema default differs from params.yaml: {differ}"

@@ -15,8 +15,9 @@ from layerkd.train.loop import NonFiniteLoss, fit
 
 TINY = {
     "model": {"width": 16, "heads": 2, "teacher_depth": 3},
-    "teacher": {"epochs": 1},
-    "distill": {"epochs": 2, "student_depth": 2, "transfer_size": 32, "batch_size": 8,
+    # validate every epoch: these tests read one curve point per epoch
+    "teacher": {"epochs": 1, "val_every": 1},
+    "distill": {"val_every": 1, "epochs": 2, "student_depth": 2, "transfer_size": 32, "batch_size": 8,
                 "seeds": [0]},
 }
 

@@ -1,0 +1,28 @@
+"""The schema of params.yaml, validated before any stage trains.
+
+Every field is documented here; params.yaml holds the values. Unknown keys are
+rejected, and every error names the parameter, the bad value and what is allowed.
+
+    schema     the sections (data, model, teacher, distill, angles), allowed values
+    ablations  the ablation sweeps
+    params     Params (the whole file), overrides per task, load_params / parse_params
+"""
+
+from .ablations import AblationParams, AHidAblationParams, ObjectiveAblationParams
+from .params import Params, RuntimeParams, TaskOverrides, load_params, parse_params
+from .schema import (
+    CLASSIFICATION_TASKS, DEVICES, GENERATION_TASKS, HIDDEN_DISTANCES, INITS, NO_HIDDEN, NORMS,
+    PAIR_REDUCTIONS, SETTING_ABLATIONS, TASK_FAMILIES, TASKS, AnglesParams, ConfigError,
+    DataParams, DigitsData, DistillParams, ListopsData, Mnist1dData, MnistData, ModelParams,
+    NumbersRoData, OptimParams, ScanData, TeacherParams,
+)
+
+__all__ = [
+    'AHidAblationParams', 'AblationParams', 'AnglesParams', 'CLASSIFICATION_TASKS',
+    'ConfigError', 'DEVICES', 'DataParams', 'DigitsData', 'DistillParams',
+    'GENERATION_TASKS', 'HIDDEN_DISTANCES', 'INITS', 'ListopsData', 'Mnist1dData',
+    'MnistData', 'ModelParams', 'NORMS', 'NO_HIDDEN', 'NumbersRoData',
+    'ObjectiveAblationParams', 'OptimParams', 'PAIR_REDUCTIONS', 'Params', 'RuntimeParams',
+    'SETTING_ABLATIONS', 'ScanData', 'TASKS', 'TASK_FAMILIES', 'TaskOverrides',
+    'TeacherParams', 'load_params', 'parse_params',
+]

@@ -1,0 +1,232 @@
+"""The whole of params.yaml (``Params``): cross-section checks, per-task
+overrides, and loading with readable errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from ..strategies import STRATEGIES
+from .ablations import AblationParams
+from .schema import (
+    DEVICES,
+    HIDDEN_DISTANCES,
+    INITS,
+    NORMS,
+    PAIR_REDUCTIONS,
+    SETTING_ABLATIONS,
+    TASKS,
+    AnglesParams,
+    ConfigError,
+    DataParams,
+    DistillParams,
+    ModelParams,
+    TeacherParams,
+    _check_members,
+    _Strict,
+)
+
+
+class RuntimeParams(_Strict):
+    device: str = Field("auto", description="auto picks CUDA when present")
+    threads: Optional[int] = Field(None, ge=1, description="torch CPU threads; null = all cores")
+
+
+class TaskOverrides(_Strict):
+    """Per-task changes to the shared sections, e.g. a shallower generation teacher."""
+
+    model: dict = Field({}, description="keys of `model` to change for this task")
+    teacher: dict = Field({}, description="keys of `teacher` to change for this task")
+    distill: dict = Field({}, description="keys of `distill` to change for this task")
+
+
+class Params(_Strict):
+    tasks: list[str] = Field(list(TASKS), min_length=1)
+    data: DataParams = DataParams()
+    model: ModelParams = ModelParams()
+    teacher: TeacherParams
+    distill: DistillParams
+    runtime: RuntimeParams = RuntimeParams()
+    angles: AnglesParams = AnglesParams()
+    ablations: AblationParams = AblationParams()
+    overrides: dict[str, TaskOverrides] = Field({}, description="task -> per-task changes")
+
+    def for_task(self, task: str) -> "Params":
+        """These parameters with ``overrides[task]`` applied (and validated)."""
+        if task not in TASKS:
+            raise ConfigError(f"task: {task!r} is not allowed; allowed values: {list(TASKS)}")
+        raw = self.model_dump()
+        # ablation depths were checked against each task's own teacher above
+        raw["ablations"]["tasks"] = [t for t in raw["ablations"]["tasks"] if t == task]
+        for kind in SETTING_ABLATIONS:
+            sweep = raw["ablations"][kind]
+            sweep["tasks"] = [t for t in sweep["tasks"] if t == task]
+        raw["ablations"]["depths"] = [d for d in raw["ablations"]["depths"]
+                                      if d <= self._teacher_depth(task)]
+        for section, changes in raw.pop("overrides").get(task, {}).items():
+            raw[section] = {**raw[section], **changes}
+        return parse_params(raw)
+
+    @model_validator(mode="after")
+    def _cross_checks(self):
+        _check_members("tasks", self.tasks, TASKS)
+        _check_members("overrides", list(self.overrides), TASKS)
+        self._check_analysis()  # before the per-task checks, which see filtered depths
+        for task in self.overrides:
+            try:
+                self.for_task(task)
+            except ConfigError as err:
+                detail = str(err).split("\n", 1)[1].strip().replace("\n  ", "; ")
+                raise ValueError(f"with overrides.{task} applied: {detail}") from None
+        _check_members("distill.strategies", self.distill.strategies, STRATEGIES)
+        _check_members("distill.inits", self.distill.inits, INITS)
+        _check_members("runtime.device", [self.runtime.device], DEVICES)
+        _check_members("model.norm", [self.model.norm], NORMS)
+        _check_members("distill.hidden_distance", [self.distill.hidden_distance],
+                       HIDDEN_DISTANCES)
+        _check_members("distill.hidden_pair_reduce", [self.distill.hidden_pair_reduce],
+                       PAIR_REDUCTIONS)
+        d, m = self.distill, self.model
+        if not 1 <= d.student_depth <= m.teacher_depth:
+            raise ValueError(
+                f"distill.student_depth={d.student_depth} is not allowed: "
+                f"use 1..{m.teacher_depth} (model.teacher_depth)"
+            )
+        t = d.all_to_one_target
+        if t is not None and not 1 <= t <= m.teacher_depth:
+            raise ValueError(
+                f"distill.all_to_one_target={t} is not allowed: use 1..{m.teacher_depth} or null"
+            )
+        if d.a_ce == d.a_kl == d.a_hid == 0:
+            raise ValueError("distill.a_ce, a_kl and a_hid are all 0: at least one must be > 0")
+        width = self.student_width
+        if width % m.heads:
+            raise ValueError(
+                f"distill.student_width={width} must be divisible by model.heads={m.heads}"
+            )
+        if width != m.width and "weight_copy" in d.inits:
+            raise ValueError(
+                f"distill.inits contains 'weight_copy', which needs distill.student_width "
+                f"= model.width ({m.width}), got {width}; use inits: [random]"
+            )
+        if len(set(d.seeds)) != len(d.seeds):
+            raise ValueError(f"distill.seeds={d.seeds} has duplicates")
+        self._check_setting_ablations()  # last: it relies on the checks above
+        return self
+
+    def _check_analysis(self) -> None:
+        missing = [s for s in self.angles.seeds if s not in self.distill.seeds]
+        if missing:
+            raise ValueError(f"angles.seeds: {missing} not allowed; allowed values: "
+                             f"{self.distill.seeds} (distill.seeds: only trained runs are measured)")
+        a = self.ablations
+        _check_members("ablations.tasks", a.tasks, tuple(self.tasks))
+        if not a.tasks:  # nothing is ablated: the other settings are unused
+            return
+        _check_members("ablations.init", [a.init], INITS)
+        _check_members("ablations.strategies", a.strategies, STRATEGIES)
+        if len(set(a.seeds)) != len(a.seeds):
+            raise ValueError(f"ablations.seeds={a.seeds} has duplicates")
+        # Each task runs the depths up to its own teacher's (a 6-block generation
+        # teacher skips 9); a depth no ablated task can run is an error.
+        deepest = max(self._teacher_depth(t) for t in a.tasks)
+        bad = [d for d in a.depths if not 1 <= d <= deepest]
+        if bad:
+            raise ValueError(f"ablations.depths: {bad} not allowed; allowed values: 1..{deepest} "
+                             f"(the deepest teacher among ablations.tasks)")
+        for task in a.tasks:
+            if a.depths and not any(d <= self._teacher_depth(task) for d in a.depths):
+                raise ValueError(f"ablations.depths: none of {a.depths} fits task {task!r}; "
+                                 f"allowed values: 1..{self._teacher_depth(task)}")
+        bad = [w for w in a.widths if w % self.model.heads or not 8 <= w <= self.model.width]
+        if bad:
+            raise ValueError(f"ablations.widths: {bad} not allowed; allowed values: multiples "
+                             f"of model.heads={self.model.heads} in 8..{self.model.width}")
+        if a.widths and a.init != "random":
+            raise ValueError(f"ablations.init={a.init!r} is not allowed with ablations.widths "
+                             f"(weight copy needs the teacher's width); use random or widths: []")
+        if a.widths and "in_order_random" in a.strategies:
+            raise ValueError("ablations.strategies: 'in_order_random' is not allowed with "
+                             "ablations.widths (its projections change from epoch to epoch); "
+                             "allowed values: " + str([s for s in STRATEGIES
+                                                       if s != "in_order_random"]))
+
+    def _check_setting_ablations(self) -> None:
+        for kind in SETTING_ABLATIONS:
+            a, name = self.ablations.sweep(kind), f"ablations.{kind}"
+            _check_members(f"{name}.tasks", a.tasks, tuple(self.tasks))
+            if not a.tasks:  # nothing is ablated: the other settings are unused
+                continue
+            _check_members(f"{name}.init", [a.init], INITS)
+            if getattr(a, "strategies", None):
+                _check_members(f"{name}.strategies", a.strategies, STRATEGIES)
+            for key in ("seeds", "strategies", "distances", "values"):
+                v = getattr(a, key, None)
+                if v and len(set(v)) != len(v):
+                    raise ValueError(f"{name}.{key}={v} has duplicates")
+            if kind == "objective":
+                _check_members(f"{name}.distances", a.distances, HIDDEN_DISTANCES)
+            if kind == "a_hid":
+                bad = [v for v in a.values if not v > 0]
+                if bad:
+                    raise ValueError(f"{name}.values: {bad} not allowed; allowed values: "
+                                     "> 0 (a_hid = 0 is the strategy none)")
+            for task in a.tasks:
+                d = self._distill_of(task)
+                main = [s for s in a.settings() if a.is_main(d, s)]
+                if not main:
+                    continue
+                # the main runs are reused for the task's own setting: they must hold
+                # every run of the variant
+                why = (f"(the main runs of task {task!r} are reused for its own setting "
+                       f"{a.variant(main[0])})")
+                _check_members(f"{name}.init", [a.init], tuple(d["inits"]),
+                               note=f" (distill.inits) {why}")
+                _check_members(f"{name}.strategies", a.strategies_of(self.distill),
+                               tuple(d["strategies"]), note=f" (distill.strategies) {why}")
+                _check_members(f"{name}.seeds", a.seeds, tuple(d["seeds"]),
+                               note=f" (distill.seeds) {why}")
+
+    def _distill_of(self, task: str) -> dict:
+        """``distill`` of one task, its overrides applied (a plain dict)."""
+        raw = self.overrides.get(task)
+        return {**self.distill.model_dump(), **(raw.distill if raw else {})}
+
+    def _teacher_depth(self, task: str) -> int:
+        raw = self.overrides.get(task)
+        return (raw.model if raw else {}).get("teacher_depth", self.model.teacher_depth)
+
+    @property
+    def student_width(self) -> int:
+        return self.distill.student_width or self.model.width
+
+
+def _format(err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"])
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown parameter (check the spelling against params.yaml)"
+        where = f"{loc}: " if loc else ""
+        value = "" if e["type"] in ("value_error", "missing") else f" (got {e.get('input')!r})"
+        lines.append(f"{where}{msg}{value}")
+    return "invalid params.yaml:\n  " + "\n  ".join(lines)
+
+
+def parse_params(raw: dict) -> Params:
+    """Validate a params dict; raise ConfigError with a readable message."""
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_format(err)) from None
+
+
+def load_params(path: str | Path = "params.yaml") -> Params:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path} not found: run from the repository root")
+    return parse_params(yaml.safe_load(path.read_text()) or {})
