@@ -22,9 +22,11 @@ params_file = "params.yaml"
 # %%
 import pandas as pd
 
+from layerkd import paths
 from layerkd.config import load_params
 from layerkd.data.generate import build_data
 
+paths.enter_repository()  # opened in JupyterLab, the kernel starts in notebooks/
 params = load_params(params_file)  # validated before anything runs
 
 # %%

@@ -12,12 +12,14 @@ task_name = "mnist"
 # %%
 import json
 
+from layerkd import paths
 from layerkd.config import load_params
 from layerkd.paths import teacher_paths
 from layerkd.report.curves import read_curve
 from layerkd.stages.teacher import run_teacher
 from layerkd.tasks import load_task
 
+paths.enter_repository()  # opened in JupyterLab, the kernel starts in notebooks/
 params = load_params(params_file).for_task(task_name)  # validated, per-task overrides applied
 task = load_task(task_name, params)
 

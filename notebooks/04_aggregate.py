@@ -10,10 +10,10 @@ params_file = "params.yaml"
 
 # %%
 import json
-from pathlib import Path
 
 from IPython.display import Image, Markdown, display
 
+from layerkd import paths
 from layerkd.config import CLASSIFICATION_TASKS, GENERATION_TASKS, load_params
 from layerkd.io import atomic_write_json, atomic_write_text
 from layerkd.report import ablations as ar
@@ -21,15 +21,16 @@ from layerkd.report import angle_figures as fa
 from layerkd.report import collect, figures, paper_text, stats, tables
 from layerkd.report import objective as obr
 
+paths.enter_repository()  # opened in JupyterLab, the kernel starts in notebooks/
 params = load_params(params_file)
-teachers, students = collect.collect("results")
+teachers, students = collect.collect(paths.RESULTS)
 # Only the runs the current parameters define (stale folders of removed ones are ignored).
 students = students[students["task"].isin(params.tasks)
                     & students["init"].isin(params.distill.inits)
                     & students["strategy"].isin(params.distill.strategies)
                     & students["seed"].isin(params.distill.seeds)]
 teachers = teachers[teachers["task"].isin(params.tasks)]
-table_dir, figs = Path("paper/tables"), Path("paper/figures")
+table_dir, figs = paths.TABLES, paths.FIGURES
 summary = collect.summarise(students)
 report_sections, report_figures = [], []  # for paper/README.md
 
@@ -43,7 +44,7 @@ def write_table(name, table, caption):
 
 
 def add_figure(path, caption):
-    report_figures.append((str(path.relative_to("paper")), caption))
+    report_figures.append((str(path.relative_to(paths.PAPER)), caption))
     display(Markdown(f"*{caption}*"), Image(filename=str(path), width=760))
 
 
@@ -92,7 +93,7 @@ write_table("hidden_share", obr.hidden_share_table(students, params.tasks),
 # ranking: the paper's numbers (`reference/official_results.csv`) and ours.
 
 # %%
-comparison = tables.comparison_table(summary, "reference/official_results.csv")
+comparison = tables.comparison_table(summary, paths.PAPER_RESULTS)
 write_table("comparison", comparison.set_index("source"),
             "The paper's result shape and ours: gain over no matching and spread between "
             "strategies (points of the task's metric). Ours: "
@@ -145,7 +146,7 @@ for task_name in params.tasks:
         add_figure(path, f"{task_name}: test exact match (% of sequences) per strategy and "
                    "initialisation (as above).")
     path = figs / f"curves_{task_name}.png"
-    figures.curve_figure("results", task_name,
+    figures.curve_figure(paths.RESULTS, task_name,
                      float(teachers.set_index("task").loc[task_name, "score"]), path,
                      "val/bleu" if task_name in GENERATION_TASKS else "val/acc")
     add_figure(path, f"{task_name}: validation score per validated epoch, per strategy the "
@@ -170,7 +171,7 @@ add_figure(path, "Gain of each matching strategy over no matching, paired by see
 # ## Angles: teacher layers seen from the student (stage `angles`)
 
 # %%
-reports = {t: json.loads(Path(f"results/angles/{t}.json").read_text()) for t in params.tasks}
+reports = {t: json.loads(paths.angles_file(t).read_text()) for t in params.tasks}
 angle_table = fa.angle_table(reports)
 write_table("angles", angle_table.set_index("task"),
             "Angles at the student between two teacher blocks: share of acute angles (\\%), "
@@ -195,7 +196,7 @@ for task_name, rep in reports.items():
 # ## Ablations: student depth and width (stage `ablate`)
 
 # %%
-ablation = collect.collect_ablations("results")
+ablation = collect.collect_ablations(paths.RESULTS)
 a = params.ablations
 ablation = ablation[ablation["task"].isin(a.tasks) & ablation["strategy"].isin(a.strategies)
                     & ablation["seed"].isin(a.seeds)]
@@ -223,7 +224,7 @@ if a.widths:
 def setting_ablation(kind, name, what):
     if not params.ablations.sweep(kind).tasks:
         return
-    runs = ar.setting_runs(collect.collect_setting_ablation("results", kind), students,
+    runs = ar.setting_runs(collect.collect_setting_ablation(paths.RESULTS, kind), students,
                           params, kind)
     described = tables.latex_escape(ar.describe(params, kind))
     write_table(name, ar.setting_table(runs, kind),
@@ -267,10 +268,10 @@ write_table("calibration", calibration.round(1),
 # beats the default depth beyond seed noise would also mean under-training.
 
 # %%
-convergence = obr.convergence_table("results", students, params.tasks)
+convergence = obr.convergence_table(paths.RESULTS, students, params.tasks)
 if len(convergence):
     write_table("convergence", convergence, obr.convergence_caption())
-atomic_write_json(Path("metrics/summary.json"), {
+atomic_write_json(paths.METRICS / "summary.json", {
     "calibration": {t: {"teacher": r["teacher"], "teacher_lead": r["teacher lead"],
                         "none_random": r["teacher"] - r["teacher lead"]}
                     for t, r in calibration.iterrows()},
@@ -299,9 +300,9 @@ if len(generated) and "test_exact_match" in generated:
 values.update(obr.convergence_macros(convergence))
 values.update({paper_text.macro_name("machine", k): str(v).replace("_", "\\_")
                for k, v in machine.items()})
-atomic_write_text(Path("paper/macros.tex"), paper_text.macros_tex(values))
+atomic_write_text(paths.MACROS, paper_text.macros_tex(values))
 report_sections.insert(0, ("Machine", "\n".join(f"- {k}: {v}" for k, v in machine.items())))
-atomic_write_text(Path("paper/README.md"), paper_text.markdown_report(report_sections,
+atomic_write_text(paths.REPORT, paper_text.markdown_report(report_sections,
                                                                        report_figures))
 print(f"{len(values)} macros, {len(report_sections)} sections, {len(report_figures)} figures")
 display(Markdown(paper_text.findings_markdown(values)))

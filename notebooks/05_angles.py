@@ -12,21 +12,22 @@
 params_file = "params.yaml"
 
 # %%
-import pandas as pd
 from IPython.display import Image, Markdown, display
 
-from layerkd.report import angle_figures as fa
-from layerkd.stages.angles import angle_report
+from layerkd import paths
 from layerkd.config import load_params
 from layerkd.io import atomic_write_json
+from layerkd.report import angle_figures as fa
+from layerkd.stages.angles import angle_report
 from layerkd.tasks import load_task
 
+paths.enter_repository()  # opened in JupyterLab, the kernel starts in notebooks/
 all_params = load_params(params_file)
 reports = {}
 for task_name in all_params.tasks:
     params = all_params.for_task(task_name)
     reports[task_name] = angle_report(load_task(task_name, params), params)
-    atomic_write_json(f"results/angles/{task_name}.json", reports[task_name])
+    atomic_write_json(paths.angles_file(task_name), reports[task_name])
 
 # %% [markdown]
 # Share of acute angles (%) and mean cosine per run and stack, mean over the
@@ -44,6 +45,6 @@ display(Markdown(fa.angle_findings(reports)))
 
 # %%
 for task_name, report in reports.items():
-    path = f"results/angles/hist_{task_name}.png"
+    path = paths.ANGLES / f"hist_{task_name}.png"
     fa.angle_histograms(report, path)
     display(Image(filename=path, width=760))

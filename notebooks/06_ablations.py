@@ -20,12 +20,16 @@ task_name = "mnist"
 kind = "shape"
 
 # %%
+import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import display
 
+from layerkd import paths
 from layerkd.config import load_params
 from layerkd.stages.ablation import ablation_variants, run_ablations
 from layerkd.tasks import load_task
 
+paths.enter_repository()  # opened in JupyterLab, the kernel starts in notebooks/
 params = load_params(params_file).for_task(task_name)
 task = load_task(task_name, params)
 print({name: p.distill.strategies for name, p in ablation_variants(params, kind).items()})
@@ -39,3 +43,16 @@ df = pd.DataFrame(rows)
 if rows:
     display(df.pivot_table(index="variant", columns="strategy", values=score, aggfunc="mean",
                            sort=False).round(2))
+
+# %% [markdown]
+# Each strategy's mean test score over seeds across the variants of this ablation
+# (the aggregate stage adds the main runs, the spread and the tests).
+
+# %%
+if rows:
+    means = df.pivot_table(index="variant", columns="strategy", values=score, aggfunc="mean",
+                           sort=False)
+    ax = means.plot(marker="o", figsize=(5.5, 3.2), title=f"{task_name}: {kind} ablation")
+    ax.set(xlabel="variant", ylabel=score.replace("_", " "))
+    ax.set_xticks(range(len(means)), means.index, rotation=30, ha="right")
+    plt.tight_layout()

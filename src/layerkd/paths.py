@@ -3,6 +3,7 @@ repository root, where DVC runs each stage)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 DATA = Path("data")
@@ -16,6 +17,19 @@ MACROS = PAPER / "macros.tex"
 REPORT = PAPER / "README.md"
 ANGLES = RESULTS / "angles"
 PAPER_RESULTS = Path("reference/official_results.csv")  # the paper's own numbers
+
+
+def enter_repository() -> Path:
+    """Make the repository root (the folder holding dvc.yaml) the working
+    directory, as DVC does for every stage: a notebook opened in JupyterLab
+    starts in notebooks/, and every path here is relative to the root."""
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "dvc.yaml").exists():
+            os.chdir(folder)
+            return folder
+    raise FileNotFoundError(f"no dvc.yaml in {here} or above: open the notebook inside the "
+                            "repository")
 
 
 def data_file(task: str, root: str | Path = DATA) -> Path:
