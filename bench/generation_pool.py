@@ -6,7 +6,7 @@ Trains the same small encoder-decoder students (a synthetic copy task; a
 random teacher, its outputs cached) three ways, interleaved per round:
 sequentially at torch's default thread count (the former ``distill_all``),
 sequentially at one intra-op thread, and through
-``generation.distill_generation_runs`` with ``batched.default_workers``
+``distill.threads.train_in_threads`` with ``distill.run.default_workers``
 workers (one intra-op thread each). Prints wall times and the speed-up; also
 checks that the pool's metrics equal the one-thread sequential run's.
 """
