@@ -39,7 +39,7 @@ def copy_task() -> Task:
         return Split(src, tgt)
 
     return Task("scan", {"train": split(512), "val": split(64), "test": split(64)}, None, 0,
-                WORDS + 1, src_vocab=VOCAB, tgt_vocab=VOCAB)
+                WORDS + 1, src_vocab=VOCAB, tgt_vocab=VOCAB, family_name="seq2seq")
 
 
 def main() -> None:
@@ -55,7 +55,7 @@ def main() -> None:
     task = copy_task()
     torch.manual_seed(0)
     teacher = task.build_model(4, 64, params).eval()
-    cache = teacher_cache(teacher, task, params)
+    cache = teacher_cache(task, params, teacher)
     runs = [Run(s, seed) for s in params.distill.strategies for seed in seeds]
     threads = torch.get_num_threads()
     workers = default_workers(len(runs), task.device)
@@ -66,7 +66,7 @@ def main() -> None:
         try:
             start = time.perf_counter()
             rows = train_in_threads(task, params, teacher, cache, "weight_copy", runs,
-                                           workers=n_workers, progress=False)
+                                    workers=n_workers, progress=False)
             return time.perf_counter() - start, rows
         finally:
             torch.set_num_threads(threads)
