@@ -49,3 +49,63 @@ def test_every_stage_notebook_enters_the_root_before_reading_params():
     for source in sorted((root / "notebooks").glob("0*.py")):
         text = source.read_text()
         assert text.index("paths.enter_repository()") < text.index("load_params(params_file)")
+
+
+def _runner(tmp_path, code: str) -> list[str]:
+    import sys
+
+    (tmp_path / "nb.py").write_text(f"# %%\n{code}\n")
+    return [sys.executable, "-m", "layerkd.notebook", str(tmp_path / "nb.py"),
+            str(tmp_path / "out.ipynb")]
+
+
+def _no_network() -> list[str] | None:
+    import shutil
+    import subprocess
+
+    if shutil.which("unshare") and subprocess.run(["unshare", "-n", "true"]).returncode == 0:
+        return ["unshare", "-n"]
+    return None
+
+
+def test_a_stage_runs_with_networking_fully_off(tmp_path):
+    """The kernel uses IPC sockets: no TCP, no loopback (`unshare -n` drops both)."""
+    import subprocess
+
+    import pytest
+
+    prefix = _no_network()
+    if prefix is None:
+        pytest.skip("cannot create a network namespace here (needs unshare -n)")
+    done = subprocess.run(prefix + _runner(tmp_path, "print(6 * 7)"), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "42" in (tmp_path / "out.ipynb").read_text()
+    assert "without encryption" not in done.stderr
+
+
+def test_killing_the_starting_process_ends_runner_and_kernel(tmp_path):
+    """As when `dvc repro` is killed: nothing keeps running and writing."""
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    parent = subprocess.Popen([sys.executable, "-c", "import subprocess, sys; "
+                               f"subprocess.run({_runner(tmp_path, 'import time; time.sleep(300)')!r})"],
+                              cwd=tmp_path)
+    try:
+        deadline = time.time() + 60
+        family = []
+        while time.time() < deadline and len(family) < 2:  # runner and kernel started
+            family = psutil.Process(parent.pid).children(recursive=True)
+            time.sleep(0.5)
+        assert len(family) >= 2, "runner or kernel did not start"
+        parent.kill()
+        parent.wait()
+        gone, alive = psutil.wait_procs(family, timeout=30)
+        assert not alive, f"still running after their parent was killed: {alive}"
+    finally:
+        for p in psutil.Process().children(recursive=True):
+            p.kill()

@@ -231,3 +231,16 @@ def test_killed_repro_resumes_without_losing_finished_stages(smoke_repo, tmp_pat
     assert "Running stage 'teacher@mnist'" not in result.stdout
     assert (tmp_path / "models" / "mnist" / "teacher.pt").read_bytes() == finished
     assert student_metrics(tmp_path) == student_metrics(smoke_repo)
+
+
+@pytest.mark.slow
+def test_a_notebook_runs_from_the_notebooks_folder(smoke_repo, tmp_path):
+    """As "Run all" in JupyterLab does: the kernel starts in notebooks/; the
+    notebook moves to the repository root and writes what its stage writes."""
+    before = (smoke_repo / "data" / "digits.npz").read_bytes()
+    result = subprocess.run([sys.executable, "-m", "layerkd.notebook", "01_data.py",
+                             str(tmp_path / "out.ipynb")], cwd=smoke_repo / "notebooks",
+                            env=pipeline_env(), capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (smoke_repo / "data" / "digits.npz").read_bytes() == before
+    assert not (smoke_repo / "notebooks" / "data").exists()

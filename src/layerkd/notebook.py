@@ -5,7 +5,10 @@
 Sources are plain ``.py`` files (jupytext percent format), so DVC hashes code,
 never outputs. The executed notebook is written even when a cell fails, so the
 failure can be read in place; the cell's traceback is printed and the exit
-status is non-zero. Progress bars are kept in their final state only
+status is non-zero. The kernel talks to the runner over Unix domain sockets
+(``ipc``), so stages run with networking fully off (no loopback) and print no
+TCP warnings; the runner, and with it its kernel, ends when the process that
+started it (``dvc repro``) dies, even when that one is killed. Progress bars are kept in their final state only
 (``tidy_streams``), so an executed notebook reads without hundreds of bar
 redraws.
 """
@@ -13,11 +16,40 @@ redraws.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
 
 import yaml
+
+
+def ipc_kernel_manager(folder: Path):
+    """A kernel manager class whose kernels listen on Unix domain sockets in
+    ``folder`` instead of TCP ports on 127.0.0.1."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.transport = "ipc"
+            self.ip = str(folder / "kernel")  # sockets are kernel-1, kernel-2, ...
+
+    return IPCKernelManager
+
+
+def die_with_parent() -> None:
+    """Linux: SIGTERM to this runner when the process that started it dies (even
+    by SIGKILL). The kernel then exits as well: ipykernel polls its parent."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    parent = os.getppid()
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent:  # it died before the request took effect
+        raise SystemExit(f"the process that started {sys.argv[0]} has ended")
 
 
 def run(source: Path, output: Path, parameters: dict, log_output: bool = True) -> None:
@@ -36,6 +68,7 @@ def run(source: Path, output: Path, parameters: dict, log_output: bool = True) -
             papermill.execute_notebook(
                 str(src), str(output), parameters=parameters, cwd=".", kernel_name="python3",
                 log_output=log_output, progress_bar=False,
+                kernel_manager_class=ipc_kernel_manager(Path(tmp)),
             )
         except PapermillExecutionError as err:
             tidy_file(output)
@@ -90,6 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if not args.source.exists():
         ap.error(f"notebook source {args.source} not found")
+    die_with_parent()
     run(args.source, args.output, {k: yaml.safe_load(v) for k, v in args.p})
 
 
