@@ -39,14 +39,27 @@ def test_local_executor_jobs_equal_an_in_process_run(tmp_path, monkeypatch):
         assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_grid_and_executor_choices(tmp_path):
+def test_grid_runs_each_task_stage_command_and_checks_choices(tmp_path):
     import pytest
 
-    assert cluster.grid("params.yaml", ["mnist"]) == [("params.yaml", "mnist", "random"),
-                                                      ("params.yaml", "mnist", "weight_copy")]
-    assert len(cluster.grid("params.yaml")) == 12  # six tasks x two initialisations
+    (command, root), = cluster.grid("params.yaml", "distill", ["mnist"])
+    assert command == ("python -m layerkd.notebook notebooks/03_distill.py "
+                       "notebooks/executed/03_distill_mnist.ipynb -p task_name mnist")
+    assert len(cluster.grid("params.yaml")) == 6  # the distill stage of every task
     with pytest.raises(ValueError, match="--tasks"):
-        cluster.grid("params.yaml", ["mnli"])
+        cluster.grid("params.yaml", "distill", ["mnli"])
+    with pytest.raises(ValueError, match="--stage must be"):
+        cluster.grid("params.yaml", "aggregate")
     with pytest.raises(ValueError, match="executor must be one of"):
         cluster.make_executor("ray", tmp_path)
     assert cluster.submit(cluster.make_executor("debug", tmp_path), print, []) == []
+
+
+def test_a_failing_stage_job_fails(tmp_path):
+    import subprocess
+
+    import pytest
+
+    with pytest.raises(subprocess.CalledProcessError):
+        cluster.stage_job("python -c 'raise SystemExit(3)'", str(tmp_path))
+    assert cluster.stage_job("python -c 'print(1)'", str(tmp_path)) == 0
