@@ -2,10 +2,10 @@
 results, bit for bit, as an in-process run."""
 
 import torch
+from test_stacked import tiny_setup
 
 from layerkd import cluster
 from layerkd.stages.students import distill_all
-from test_stacked import tiny_setup
 
 
 def tiny_students(root: str) -> list[dict]:
