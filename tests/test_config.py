@@ -146,3 +146,13 @@ def test_schema_defaults_are_the_committed_values():
 
     walk(Params, DEFAULT, [])
     assert not differ, f"schema default differs from params.yaml: {differ}"
+
+
+def test_profiles_validate():
+    """Every profile is a valid params.yaml (the GPU profile cannot run here)."""
+    for profile in sorted((ROOT / "profiles").glob("*.yaml")):
+        params = parse_params(yaml.safe_load(profile.read_text()))
+        assert params.tasks, profile
+    gpu = parse_params(yaml.safe_load((ROOT / "profiles" / "gpu.yaml").read_text()))
+    assert gpu.runtime.device == "cuda" and gpu.model.width > 64
+    assert all(gpu.for_task(t).distill.transfer_size >= 100_000 for t in gpu.tasks)
