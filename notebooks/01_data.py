@@ -20,6 +20,7 @@
 params_file = "params.yaml"
 
 # %%
+import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -47,6 +48,7 @@ for task_name in params.tasks:
     figure, table = example_figure(arrays, task_name), example_table(arrays, task_name)
     if figure is not None:
         display(figure)
+        plt.close(figure)  # shown once, here
     if table is not None:
         display(Markdown(f"**{task_name}**"), table)
 
