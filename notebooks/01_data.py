@@ -20,11 +20,15 @@
 params_file = "params.yaml"
 
 # %%
+import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown, display
 
 from layerkd import paths
 from layerkd.config import load_params
+from layerkd.data import load_arrays
 from layerkd.data.generate import build_data
+from layerkd.report.examples import example_figure, example_table
 
 paths.enter_repository()  # opened in JupyterLab, the kernel starts in notebooks/
 params = load_params(params_file)  # validated before anything runs
@@ -32,3 +36,31 @@ params = load_params(params_file)  # validated before anything runs
 # %%
 cards = {task_name: build_data(task_name, params) for task_name in params.tasks}
 pd.DataFrame({t: {**c["sizes"], "checksum": c["checksum"][:16]} for t, c in cards.items()}).T
+
+# %% [markdown]
+# What the models see: the first training examples of each task (images and
+# signals as the patches and tokens are cut from them; token sequences decoded
+# back to text).
+
+# %%
+for task_name in params.tasks:
+    arrays = load_arrays(paths.data_file(task_name))
+    figure, table = example_figure(arrays, task_name), example_table(arrays, task_name)
+    if figure is not None:
+        display(figure)
+        plt.close(figure)  # shown once, here
+    if table is not None:
+        display(Markdown(f"**{task_name}**"), table)
+
+# %%
+sizes = pd.DataFrame({t: c["sizes"] for t, c in cards.items()}).T
+transfer = {t: min(params.for_task(t).distill.transfer_size, sizes.loc[t, "train"])
+            for t in params.tasks}
+display(Markdown(
+    f"{len(cards)} tasks built, {int(sizes['train'].sum()):,} training examples in all "
+    f"({int(sizes['train'].min()):,} to {int(sizes['train'].max()):,} per task). Each "
+    "teacher trains on its whole training split; the students distil on its first "
+    + ", ".join(f"{n:,} ({t})" for t, n in transfer.items())
+    + " examples, so the teacher has seen "
+    + f"{min(sizes.loc[t, 'train'] / n for t, n in transfer.items()):.0f} to "
+    + f"{max(sizes.loc[t, 'train'] / n for t, n in transfer.items()):.0f} times more labelled data."))

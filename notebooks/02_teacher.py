@@ -12,6 +12,8 @@ task_name = "mnist"
 # %%
 import json
 
+from IPython.display import Markdown, display
+
 from layerkd import paths
 from layerkd.config import load_params
 from layerkd.paths import teacher_paths
@@ -34,3 +36,10 @@ print(json.dumps(metrics, indent=2))
 curve = read_curve(teacher_paths(task_name)[0] / "live", f"val/{task.metric}")
 ax = curve.plot(x="step", y="value", legend=False, title=f"teacher on {task_name}")
 ax.set(xlabel="epoch", ylabel=f"validation {task.metric}");
+
+# %%
+display(Markdown(
+    f"The teacher reaches {metrics[f'test_{task.metric}']:.1f} test {task.metric} "
+    f"({metrics[f'val_{task.metric}']:.1f} on validation, the checkpoint of epoch "
+    f"{metrics['best_epoch'] + 1} of {params.teacher.epochs}): {metrics['n_params']:,} "
+    f"parameters trained on {metrics['n_train']:,} examples in {metrics['wall_s']:.0f} s."))
