@@ -1,0 +1,27 @@
+"""The benchmark scripts run against the current package (quick settings), so an
+API change cannot leave them broken."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_benchmark_runs_quick(tmp_path):
+    done = subprocess.run([sys.executable, "bench/bench.py", "--quick", "--out", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = (tmp_path / "results.md").read_text()
+    assert "GFLOP/s" in report and "together" in report
+
+
+@pytest.mark.slow
+def test_generation_pool_timing_runs():
+    done = subprocess.run([sys.executable, "bench/generation_pool.py", "--students", "2"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "speed-up of the pool" in done.stdout
