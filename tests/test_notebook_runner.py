@@ -10,6 +10,8 @@ def test_carriage_returns_keep_the_last_redraw_of_each_line():
     assert resolve_carriage_returns("\rbar 0%\rbar 50%\rbar 100%\ndone\n") == "bar 100%\ndone\n"
     assert resolve_carriage_returns("plain\nlines\n") == "plain\nlines\n"
     assert resolve_carriage_returns("windows line\r\nnext") == "windows line\nnext"
+    # a bar that ends its last redraw with a carriage return keeps that redraw
+    assert resolve_carriage_returns("\rbar 0%\rbar 100%\r\ndone") == "bar 100%\ndone"
 
 
 def test_consecutive_stream_outputs_merge_and_bars_collapse():

@@ -1,27 +1,15 @@
 """The objective ablations' report (hidden distance, hidden weight): their runs,
 tables, figure and macros on synthetic runs."""
 
-import copy
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
+from test_objective_ablations import DEFAULT, raw_with  # committed params, sweeps changed
 
 from layerkd.config import parse_params
 from layerkd.report import ablations as ar
 from layerkd.report.collect import collect_setting_ablation
-
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT = yaml.safe_load((ROOT / "params.yaml").read_text())
-
-
-def raw_with(**sections):
-    raw = copy.deepcopy(DEFAULT)
-    for kind, changes in sections.items():
-        raw["ablations"][kind] |= changes
-    return raw
 
 
 def synthetic(kind="a_hid"):

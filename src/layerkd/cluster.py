@@ -11,9 +11,8 @@ records them as the stages' outputs:
     python -m layerkd.cluster --executor local --stage distill --tasks mnist scan
     dvc commit distill        # then: dvc repro (angles, ablations, aggregate)
 
-Within a job, training is that of an in-process run: ``students_job`` (one
-task and initialisation through ``stages.students.run_students``) gives the
-same results, bit for bit, in a job process as here (tests/test_cluster.py).
+Within a job, training is that of an in-process run: students trained in a
+job process give the same results, bit for bit, as here (tests/test_cluster.py).
 
 submitit was chosen over Ray because the grid is a set of independent batch
 jobs on a scheduler (no shared state, no actors), which is what submitit is
@@ -32,16 +31,6 @@ from typing import Callable
 import yaml
 
 EXECUTORS = ("local", "slurm", "debug")
-
-
-def students_job(params_file: str, task_name: str, init: str) -> list[dict]:
-    """One job: every strategy x seed of one (task, init), as the distill stage runs it."""
-    from .config import load_params
-    from .stages.students import run_students
-    from .tasks import load_task
-
-    params = load_params(params_file).for_task(task_name)
-    return run_students(load_task(task_name, params), params, init)
 
 
 def stage_command(stage: str, task: str, dvc_file: str | Path = "dvc.yaml") -> str:

@@ -81,8 +81,7 @@ def run(source: Path, output: Path, parameters: dict, log_output: bool = True) -
 
 def resolve_carriage_returns(text: str) -> str:
     """What a terminal shows of ``text``: each line's last carriage-return segment."""
-    return "\n".join(line.rsplit("\r", 1)[-1] if "\r" in line.rstrip("\r") else
-                     line.rstrip("\r") for line in text.split("\n"))
+    return "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n"))
 
 
 def tidy_streams(nb) -> None:
