@@ -29,8 +29,9 @@ test: setup             ## unit tests + the smoke pipeline in a temporary copy
 unit: setup             ## the fast tests only (no smoke pipeline, no PDF build)
 	$(PYTHON) -m pytest -q -m "not slow"
 
-smoke: setup            ## the smoke profile in a temporary copy (also part of make test)
-	$(PYTHON) -m pytest -q -m slow
+smoke: setup            ## the smoke pipeline (also part of make test); its copy stays in tmp/smoke/
+	rm -rf tmp/smoke
+	$(PYTHON) -m pytest -q -m slow --basetemp=tmp/smoke
 
 .PHONY: bench
 bench: setup            ## step cost, students trained together, GFLOP/s -> bench/results.md

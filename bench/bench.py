@@ -70,7 +70,7 @@ def synthetic_task(params, seed: int = 0) -> Task:
              "test": params.data.mnist.n_test}
     splits = {k: Split(torch.rand(n, tokens, features, generator=g),
                        torch.randint(0, 10, (n,), generator=g)) for k, n in sizes.items()}
-    return Task("bench", splits, features, 10, tokens)
+    return Task("bench", splits, features, 10, tokens, family_name="classifier")
 
 
 def full_batches(n_train: int, batch: int, seeds: list[int], count: int = 64):

@@ -18,12 +18,14 @@ import json
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown, display
 
 from layerkd import paths
 from layerkd.config import load_params
 from layerkd.io import atomic_write_json
 from layerkd.paths import metrics_file, teacher_paths
-from layerkd.stages.students import run_students
+from layerkd.report.findings import distill_findings
+from layerkd.stages.students import remove_stale, run_students
 from layerkd.strategies import LABELS, describe, match_layers
 from layerkd.tasks import load_task
 
@@ -45,6 +47,9 @@ for s in d.strategies:
 
 # %%
 rows = [row for init in d.inits for row in run_students(task, params, init)]
+stale = remove_stale(task, params)  # runs of earlier settings (the stage resumes, see README)
+if stale:
+    print(f"removed {len(stale)} outputs of runs the parameters no longer ask for")
 
 # %%
 score = f"test_{task.metric}"
@@ -76,3 +81,9 @@ for ax, (init, part) in zip(axes[0], df.groupby("init", sort=False)):
 axes[0][0].set_ylabel(score.replace("_", " "))
 axes[0][0].legend(loc="lower left", fontsize=8)
 fig.tight_layout()
+
+# %% [markdown]
+# What this stage found:
+
+# %%
+display(Markdown(distill_findings(df, score, teacher)))

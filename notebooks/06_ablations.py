@@ -22,10 +22,11 @@ kind = "shape"
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import display
+from IPython.display import Markdown, display
 
 from layerkd import paths
 from layerkd.config import load_params
+from layerkd.report.findings import ablation_findings
 from layerkd.stages.ablation import ablation_variants, run_ablations
 from layerkd.tasks import load_task
 
@@ -56,3 +57,9 @@ if rows:
     ax.set(xlabel="variant", ylabel=score.replace("_", " "))
     ax.set_xticks(range(len(means)), means.index, rotation=30, ha="right")
     plt.tight_layout()
+
+# %% [markdown]
+# What this stage found:
+
+# %%
+display(Markdown(ablation_findings(df, score)))

@@ -1,7 +1,38 @@
+import copy
+from pathlib import Path
+
 import pytest
 import torch
+import yaml
 
 from layerkd.models import Encoder
+
+_DEFAULT = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())
+
+
+def complete(changes: dict | None = None) -> dict:
+    """A whole params dict for a unit test: params.yaml without its per-task
+    overrides, with no task ablated and the angles of the first seed only,
+    ``changes`` merged in section by section
+    (nested dicts merged, other values replaced). Every key is required, so a
+    test states only what it changes."""
+    raw = copy.deepcopy(_DEFAULT)
+    raw["overrides"] = {}
+    for section in (raw["ablations"], raw["ablations"]["objective"], raw["ablations"]["a_hid"]):
+        section["tasks"] = []
+
+    def merge(into: dict, new: dict) -> dict:
+        for key, value in new.items():
+            if isinstance(value, dict) and isinstance(into.get(key), dict):
+                merge(into[key], value)
+            else:
+                into[key] = copy.deepcopy(value)
+        return into
+
+    raw = merge(raw, changes or {})
+    if "seeds" not in (changes or {}).get("angles", {}):  # only trained seeds are measured
+        raw["angles"]["seeds"] = raw["distill"]["seeds"][:1]
+    return raw
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ import json
 
 import pytest
 import torch
+from conftest import complete
 from test_stacked import TINY, tiny_setup
 
 from layerkd.config import parse_params
@@ -15,8 +16,8 @@ from layerkd.stages.angles import angle_report, initial_distiller
 
 def test_variants_change_one_setting_each():
     raw = json.loads(json.dumps(TINY)) | {"tasks": ["mnist"]}
-    raw["ablations"] = {"tasks": ["mnist"], "depths": [1, 2, 3], "widths": [8], "seeds": [4],
-                        "strategies": ["none", "forward"]}
+    raw = complete({**raw, "ablations": {"tasks": ["mnist"], "depths": [1, 2, 3], "widths": [8],
+                                         "seeds": [4], "strategies": ["none", "forward"]}})
     params = parse_params(raw)
     v = variants(params)
     assert params.distill.student_depth == 2  # the main runs: not trained again
@@ -43,7 +44,9 @@ def test_narrow_variant_saves_trained_projections(tmp_path, monkeypatch):
     saved = json.loads((tmp_path / "results/tiny/ablations/width8/forward/seed1/metrics.json")
                        .read_text())
     assert (saved["student_width"], saved["seed"]) == (8, 1)
-    from layerkd.report.collect import collect_ablations  # the variant is the folder's name
+    from layerkd.report.collect import (
+        collect_ablations,  # the variant is the folder's name
+    )
 
     assert collect_ablations("results")["variant"].tolist() == ["width8"] * 2
 

@@ -1,6 +1,7 @@
 """Bad parameters fail before anything trains, naming parameter, value and allowed values."""
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -119,33 +120,49 @@ def test_width_ablation_needs_random_init_and_fixed_projections():
     parse_params(raw)
 
 
-# Keys where params.yaml deliberately differs from the schema: the ablation sweeps
-# (the schema holds the full design, params.yaml the trim that fits the budget) and
-# the per-task overrides.
-DESIGN_NOT_BUDGET = {"ablations", "overrides", "tasks"}
+PROFILES = [yaml.safe_load(p.read_text())
+            for p in [ROOT / "params.yaml", *sorted((ROOT / "profiles").glob("*.yaml"))]]
 
 
-def test_schema_defaults_are_the_committed_values():
-    """One set of default values: every setting params.yaml carries equals the
-    schema's default (the epochs, which have none, excepted)."""
+def _walk(model, values: list[dict], path: list[str], out: dict) -> None:
+    """out[dotted key] = (field, whether every file carries it), at every level."""
     from pydantic import BaseModel
 
+    for name, field in model.model_fields.items():
+        here = [v[name] for v in values if isinstance(v, dict) and name in v]
+        key = ".".join(path + [name])
+        out[key] = (field, len(here) == len(values))
+        ann = field.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel) and here:
+            _walk(ann, here, path + [name], out)
+
+
+def test_keys_every_profile_carries_are_required():
+    """One source of values: a key that params.yaml and every profile carry has no
+    schema default (so the two cannot disagree); a key some file leaves out keeps
+    the schema's default, which is then the only value."""
     from layerkd.config import Params
 
-    differ = []
+    fields: dict = {}
+    _walk(Params, PROFILES, [], fields)
+    carried_with_default = [k for k, (f, always) in fields.items()
+                            if always and not f.is_required()]
+    assert not carried_with_default, carried_with_default
+    optional = sorted(k for k, (f, always) in fields.items() if not always)
+    assert all(not fields[k][0].is_required() for k in optional), optional
 
-    def walk(model, values, path):
-        for name, field in model.model_fields.items():
-            if name not in values or (not path and name in DESIGN_NOT_BUDGET):
-                continue
-            ann, value = field.annotation, values[name]
-            if isinstance(ann, type) and issubclass(ann, BaseModel) and isinstance(value, dict):
-                walk(ann, value, path + [name])
-            elif not field.is_required() and field.get_default(call_default_factory=True) != value:
-                differ.append(".".join(path + [name]))
 
-    walk(Params, DEFAULT, [])
-    assert not differ, f"schema default differs from params.yaml: {differ}"
+@pytest.mark.parametrize("key", ["distill.lr", "teacher.val_every", "model.norm", "angles",
+                                 "ablations.a_hid.values"])
+def test_a_missing_key_is_named(key):
+    raw = copy.deepcopy(DEFAULT)
+    *parents, leaf = key.split(".")
+    node = raw
+    for p in parents:
+        node = node[p]
+    del node[leaf]
+    with pytest.raises(ConfigError, match=rf"{re.escape(key)}: Field required"):
+        parse_params(raw)
 
 
 def test_profiles_validate():

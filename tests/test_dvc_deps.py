@@ -68,9 +68,13 @@ def closure(start: set[str]) -> set[str]:
 
 
 def stages():
+    """(name, the file the stage runs: a notebook source or a module, its deps)."""
     for name, stage in yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"].items():
         body = stage.get("do", stage)
-        yield name, re.search(r"notebooks/\S+\.py", body["cmd"]).group(), body["deps"]
+        notebook = re.search(r"notebooks/\S+\.py", body["cmd"])
+        entry = (notebook.group() if notebook else str(module_file(
+            re.search(r"-m (layerkd\.\S+)", body["cmd"]).group(1)).relative_to(ROOT)))
+        yield name, entry, body["deps"]
 
 
 def covered(path: Path, deps) -> bool:
@@ -101,6 +105,12 @@ def test_stages_stay_narrow(name, notebook, deps):
         assert not [f for f in STUDENT_LOOP if PKG / f in code_of(notebook)], name
     if name not in ("aggregate", "angles"):
         assert not [f for f in FIGURES if covered(PKG / f, deps)], name
+
+
+@pytest.mark.parametrize("name,notebook,deps", list(stages()), ids=lambda v: str(v)[:20])
+def test_every_stage_waits_for_the_parameter_check(name, notebook, deps):
+    """A bad params.yaml stops the pipeline at `check`, before DVC removes any output."""
+    assert (name == "check") != ("results/params.ok" in deps), name
 
 
 def test_closure_follows_lazy_and_relative_imports():

@@ -4,6 +4,7 @@ import json
 
 import pytest
 import torch
+from conftest import complete
 
 from layerkd.config import parse_params
 from layerkd.data import Split
@@ -15,10 +16,10 @@ from layerkd.stages.teacher import train_teacher
 from layerkd.tasks import Task
 from layerkd.train.loop import NonFiniteLoss
 
-TINY = {"model": {"width": 16, "heads": 2, "teacher_depth": 2},
+TINY = complete({"model": {"width": 16, "heads": 2, "teacher_depth": 2},
         "teacher": {"epochs": 2, "batch_size": 16},
         "distill": {"epochs": 2, "student_depth": 1, "transfer_size": 24, "batch_size": 8,
-                    "seeds": [0]}}
+                    "seeds": [0]}})
 VOCAB = ["<pad>", "<bos>", "<eos>"] + [f"w{i}" for i in range(6)]
 
 

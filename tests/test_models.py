@@ -47,7 +47,7 @@ def test_random_init_leaves_student_untouched():
 
 
 def test_weight_copy_rejects_other_width():
-    with pytest.raises(ValueError, match="equal widths"):
+    with pytest.raises(ValueError, match="equal width"):
         weight_copy_(tiny_encoder(depth=2, width=8), tiny_encoder(depth=4, width=16))
 
 

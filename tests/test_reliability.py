@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 import torch
+from conftest import complete
 
 from layerkd import io
 from layerkd.config import parse_params
@@ -14,8 +15,8 @@ from layerkd.data import load_arrays, save_dataset
 from layerkd.stages.teacher import load_teacher
 from layerkd.tasks import Task
 
-TINY = {"model": {"width": 16, "heads": 2, "teacher_depth": 3}, "teacher": {"epochs": 1},
-        "distill": {"epochs": 1, "student_depth": 2}}
+TINY = complete({"model": {"width": 16, "heads": 2, "teacher_depth": 3}, "teacher": {"epochs": 1},
+        "distill": {"epochs": 1, "student_depth": 2}})
 
 
 def tiny_task():
@@ -51,7 +52,7 @@ def test_teacher_from_other_configuration_is_refused(tmp_path):
     params = parse_params(TINY)
     task = tiny_task()
     model = task.build_model(3, 16, params)
-    other = parse_params({**TINY, "teacher": {"epochs": 2}})
+    other = parse_params(complete({**TINY, "teacher": {"epochs": 2}}))
     io.atomic_torch_save({"state_dict": model.state_dict(),
                           "config_hash": config_hash(teacher_config(other, "mnist"))},
                          tmp_path / "teacher.pt")
@@ -75,6 +76,24 @@ def test_atomic_write_keeps_old_file_when_interrupted(tmp_path, monkeypatch):
         io.atomic_write_json(target, {"acc": 2})
     assert json.loads(target.read_text()) == {"acc": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]  # no temp file left
+
+
+def test_written_files_get_the_mode_of_any_new_file(tmp_path):
+    """Results are readable by others (tempfile alone would leave them 0600)."""
+    (tmp_path / "plain").write_text("x")
+    io.atomic_write_json(tmp_path / "r.json", {"a": 1})
+    plain = (tmp_path / "plain").stat().st_mode & 0o777
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == plain != 0o600
+
+
+def test_task_outside_the_registry_needs_its_family():
+    from layerkd.data import Split
+
+    split = Split(torch.randn(4, 4, 5), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match="family_name"):
+        Task("tiny", {"train": split}, 5, 3, 4)
+    assert Task("scan", {"train": split}, None, 0, 4).family_name == "seq2seq"
+    assert Task("listops", {"train": split}, None, 10, 4).family_name == "classifier"
 
 
 def test_failing_cell_fails_the_stage_and_keeps_the_notebook(tmp_path):

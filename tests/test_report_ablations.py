@@ -5,7 +5,10 @@ import json
 
 import numpy as np
 import pandas as pd
-from test_objective_ablations import DEFAULT, raw_with  # committed params, sweeps changed
+from test_objective_ablations import (  # committed params, sweeps changed
+    DEFAULT,
+    raw_with,
+)
 
 from layerkd.config import parse_params
 from layerkd.report import ablations as ar

@@ -7,7 +7,12 @@ import pytest
 
 from layerkd.report import angle_figures as fa
 from layerkd.report.collect import with_score
-from layerkd.report.figures import curve_figure, depth_figure, init_gain_figure, strategy_figure
+from layerkd.report.figures import (
+    curve_figure,
+    depth_figure,
+    init_gain_figure,
+    strategy_figure,
+)
 
 STRATS = ["none", "forward", "reverse", "random", "all_to_one"]
 

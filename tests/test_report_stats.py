@@ -3,8 +3,14 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from layerkd.report.stats import (equivalence, holm, paired_vs_none, spread, strategy_anova,
-                                  tost_paired)
+from layerkd.report.stats import (
+    equivalence,
+    holm,
+    paired_vs_none,
+    spread,
+    strategy_anova,
+    tost_paired,
+)
 
 
 def frame(values: dict[str, list[float]]) -> pd.DataFrame:

@@ -10,12 +10,9 @@ from conftest import assert_layernorm_outputs
 from layerkd.data import Split
 from layerkd.distill.cache import Seq2SeqTeacherCache
 from layerkd.distill.distiller import Distiller, Seq2SeqDistiller, seq2seq_pairs
-from layerkd.distill.initialisation import (
-    initialise_seq2seq,
-    weight_copy_,
-    weight_copy_seq2seq_,
-)
+from layerkd.distill.initialisation import weight_copy_, weight_copy_seq2seq_
 from layerkd.distill.objective import Objective, shift_target
+from layerkd.families import FAMILIES
 from layerkd.models import PAD_ID, Encoder
 from layerkd.models.encoder_decoder import BOS_ID, EOS_ID, EncoderDecoder, causal_mask
 from layerkd.strategies import forward_targets, match_layers
@@ -363,7 +360,7 @@ def test_weight_copy_takes_forward_matched_blocks_of_both_stacks(shared, tie_hea
     kw = dict(shared=shared, tie_head=tie_head, norm=norm)
     teacher = tiny_seq2seq(enc_depth=6, dec_depth=4, **kw)
     student = tiny_seq2seq(enc_depth=3, dec_depth=1, **kw)
-    initialise_seq2seq(student, "weight_copy", teacher)
+    FAMILIES["seq2seq"].initialise(student, "weight_copy", teacher)
     for i, t in enumerate(forward_targets(3, 6)):  # 2, 4, 6
         assert_same_module(student.enc_blocks[i], teacher.enc_blocks[t - 1])
     assert_same_module(student.dec_blocks[0], teacher.dec_blocks[3])  # last block
@@ -380,7 +377,7 @@ def test_weight_copy_takes_forward_matched_blocks_of_both_stacks(shared, tie_hea
 
 
 def test_weight_copy_seq2seq_rejects_mismatches():
-    with pytest.raises(ValueError, match="equal widths"):
+    with pytest.raises(ValueError, match="equal width"):
         weight_copy_seq2seq_(tiny_seq2seq(width=8), tiny_seq2seq(width=16))
     with pytest.raises(ValueError, match="tgt_vocab_size"):
         weight_copy_seq2seq_(tiny_seq2seq(vocab=(9, 5)), tiny_seq2seq())
@@ -411,7 +408,7 @@ def test_weight_copied_student_reproduces_the_teachers_blocks(norm):
 def test_random_init_leaves_student_untouched():
     teacher, student = tiny_seq2seq(4, 4), tiny_seq2seq(2, 2)
     before = {k: v.clone() for k, v in student.state_dict().items()}
-    initialise_seq2seq(student, "random", teacher)
+    FAMILIES["seq2seq"].initialise(student, "random", teacher)
     assert all(torch.equal(before[k], v) for k, v in student.state_dict().items())
 
 

@@ -4,6 +4,7 @@ import json
 
 import pytest
 import torch
+from conftest import complete
 from torch.func import stack_module_state
 
 from layerkd.config import parse_params
@@ -19,13 +20,13 @@ from layerkd.strategies import STRATEGIES
 from layerkd.tasks import Task
 from layerkd.train.loop import NonFiniteLoss
 
-TINY = {
+TINY = complete({
     "model": {"width": 16, "heads": 2, "teacher_depth": 3},
     # validate every epoch: these tests read one curve point per epoch
     "teacher": {"epochs": 1, "val_every": 1},
     "distill": {"val_every": 1, "epochs": 3, "student_depth": 2, "transfer_size": 32, "batch_size": 8,
                 "seeds": [0, 1]},
-}
+})
 TOL = dict(rtol=1e-4, atol=1e-5)
 
 
@@ -38,7 +39,8 @@ def tiny_task(masked: bool = False) -> Task:
             mask = torch.arange(4) < torch.randint(1, 5, (n, 1), generator=g)
         splits[name] = Split(torch.randn(n, 4, 5, generator=g),
                              torch.randint(0, 3, (n,), generator=g), mask)
-    return Task("tiny", splits, in_features=5, n_classes=3, max_len=4)
+    return Task("tiny", splits, in_features=5, n_classes=3, max_len=4,
+                family_name="classifier")
 
 
 def tiny_setup(masked=False, norm="post", **changes):
@@ -171,7 +173,8 @@ def test_token_id_inputs_train_the_same_together(tmp_path, norm):
         ids = torch.randint(1, 7, (n, 5), generator=g)
         ids[torch.arange(5) >= torch.randint(2, 6, (n, 1), generator=g)] = 0  # padding
         splits[name] = Split(ids, torch.randint(0, 3, (n,), generator=g), ids != 0)
-    task = Task("ids", splits, in_features=None, n_classes=3, max_len=5, vocab_size=7)
+    task = Task("ids", splits, in_features=None, n_classes=3, max_len=5, vocab_size=7,
+                family_name="classifier")
     torch.manual_seed(123)
     teacher = task.build_model(3, 16, params).eval()
     cache = TeacherCache.compute(teacher, task.splits["train"].subset(32))

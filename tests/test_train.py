@@ -4,6 +4,7 @@ import json
 
 import pytest
 import torch
+from conftest import complete
 
 from layerkd.config import parse_params
 from layerkd.data import Split
@@ -13,20 +14,21 @@ from layerkd.distill.run import distill_one
 from layerkd.tasks import Task
 from layerkd.train.loop import NonFiniteLoss, fit
 
-TINY = {
+TINY = complete({
     "model": {"width": 16, "heads": 2, "teacher_depth": 3},
     # validate every epoch: these tests read one curve point per epoch
     "teacher": {"epochs": 1, "val_every": 1},
     "distill": {"val_every": 1, "epochs": 2, "student_depth": 2, "transfer_size": 32, "batch_size": 8,
                 "seeds": [0]},
-}
+})
 
 
 def tiny_task() -> Task:
     g = torch.Generator().manual_seed(0)
     splits = {name: Split(torch.randn(n, 4, 5, generator=g), torch.randint(0, 3, (n,), generator=g))
               for name, n in [("train", 40), ("val", 16), ("test", 16)]}
-    return Task("tiny", splits, in_features=5, n_classes=3, max_len=4)
+    return Task("tiny", splits, in_features=5, n_classes=3, max_len=4,
+                family_name="classifier")
 
 
 def run_once(tmp_path, strategy="forward", init="random", **changes):

@@ -1,12 +1,14 @@
 """Validate params.yaml before DVC touches any output:  python -m layerkd.check [FILE]
 
 DVC removes a stage's outputs before it runs the stage, so a bad value that
-the stage itself rejects has already cost that stage's results. ``make repro``
-and ``make check`` run this first. It checks the schema (every key at every
-level, every task's overrides applied: ``config.load_params``) and what DVC
+the stage itself rejects has already cost that stage's results. The first
+stage of dvc.yaml (``check``) runs this, and every other stage depends on its
+stamp, so ``dvc repro`` and ``dvc exp run`` stop here; ``make check`` runs it
+by hand. It checks the schema (every key at every level, every task's
+overrides applied: ``config.load_params``) and what DVC
 needs of the file itself: an entry under ``data`` and under ``overrides`` for
 every task in ``tasks`` (each task's stages list both as parameters). No
-stage imports this module, so it is no stage's dependency.
+notebook imports this module: only the ``check`` stage depends on it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 import yaml
 
 from .config import ConfigError, load_params
+from .io import atomic_write_text
 
 
 def problems(path: str | Path = "params.yaml") -> list[str]:
@@ -37,13 +40,22 @@ def problems(path: str | Path = "params.yaml") -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
+    """``python -m layerkd.check [FILE] [--stamp PATH]``: 0 when FILE is valid (then
+    PATH, if given, holds a constant line: the ``check`` stage's output)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    stamp = None
+    if "--stamp" in args:
+        i = args.index("--stamp")
+        stamp = args[i + 1]
+        del args[i:i + 2]
     path = args[0] if args else "params.yaml"
     found = problems(path)
     for line in found:
         print(f"{path}: {line}", file=sys.stderr)
     if not found:
         print(f"{path}: valid")
+        if stamp:
+            atomic_write_text(stamp, "params.yaml passed layerkd.check\n")
     return 1 if found else 0
 
 

@@ -4,13 +4,14 @@
 
 Sources are plain ``.py`` files (jupytext percent format), so DVC hashes code,
 never outputs. The executed notebook is written even when a cell fails, so the
-failure can be read in place; the cell's traceback is printed and the exit
+failure can be read (run by DVC: in ``notebooks/executed/failed/``); the cell's traceback is printed and the exit
 status is non-zero. The kernel talks to the runner over Unix domain sockets
 (``ipc``), so stages run with networking fully off (no loopback) and print no
 TCP warnings; the runner, and with it its kernel, ends when the process that
-started it (``dvc repro``) dies, even when that one is killed. Progress bars are kept in their final state only
-(``tidy_streams``), so an executed notebook reads without hundreds of bar
-redraws.
+started it (``dvc repro``) dies, even when that one is killed. Progress bars
+are kept in their final state only (``tidy_streams``), so an executed notebook
+reads without hundreds of bar redraws. Run by DVC, the stage's previous
+outputs are kept until it succeeds (``layerkd.safeguard``).
 """
 
 from __future__ import annotations
@@ -119,11 +120,25 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("output", type=Path, help="executed notebook to write (.ipynb)")
     ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                     help="notebook parameter (value parsed as YAML)")
+    ap.add_argument("--resume", action="store_true",
+                    help="the stage reuses its finished runs: keep its outputs in place "
+                         "(layerkd.safeguard)")
     args = ap.parse_args(argv)
     if not args.source.exists():
         ap.error(f"notebook source {args.source} not found")
     die_with_parent()
-    run(args.source, args.output, {k: yaml.safe_load(v) for k, v in args.p})
+    # SIGTERM (from die_with_parent, or a plain kill) unwinds like Ctrl-C, so the
+    # previous outputs come back
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    parameters = {k: yaml.safe_load(v) for k, v in args.p}
+    stage = os.environ.get("DVC_STAGE")  # set by DVC for every stage command
+    if stage is None:  # by hand: nothing to protect
+        run(args.source, args.output, parameters)
+        return
+    from .safeguard import kept_until_success, stage_outputs
+
+    with kept_until_success(stage, stage_outputs(stage), resume=args.resume):
+        run(args.source, args.output, parameters)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,9 @@ padded). ``config.TASK_FAMILIES`` maps each task to its family.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -34,7 +34,15 @@ class Task:
     vocab_size: int | None = None  # token-id inputs (listops)
     src_vocab: list[str] | None = None  # generation tasks
     tgt_vocab: list[str] | None = None
-    family_name: str = "classifier"  # a key of ``families.FAMILIES``
+    # a key of ``families.FAMILIES``; None = the task's own (``config.TASK_FAMILIES``)
+    family_name: str | None = None
+
+    def __post_init__(self):
+        if self.family_name is None:
+            if self.name not in TASK_FAMILIES:
+                raise ValueError(f"task {self.name!r} is not one of {list(TASK_FAMILIES)}: "
+                                 "give its family_name (a key of families.FAMILIES)")
+            self.family_name = TASK_FAMILIES[self.name]
 
     @property
     def family(self):
@@ -86,7 +94,7 @@ def load_task(task: str, params: Params, root: str | Path = "data") -> Task:
     x = splits["train"].x
     if task in GENERATION_TASKS:
         return Task(task, splits, None, 0, x.shape[1], src_vocab=_vocab(arrays, "src_vocab"),
-                    tgt_vocab=_vocab(arrays, "tgt_vocab"), family_name=TASK_FAMILIES[task])
+                    tgt_vocab=_vocab(arrays, "tgt_vocab"))
     if task == "listops":
         return Task(task, splits, None, 10, x.shape[1], vocab_size=len(arrays["vocab"]))
     return Task(task, splits, x.shape[2], 10, x.shape[1])  # digits, mnist1d

@@ -11,10 +11,30 @@ rejected, and every error names the parameter, the bad value and what is allowed
 from .ablations import AblationParams, AHidAblationParams, ObjectiveAblationParams
 from .params import Params, RuntimeParams, TaskOverrides, load_params, parse_params
 from .schema import (
-    CLASSIFICATION_TASKS, DEVICES, GENERATION_TASKS, HIDDEN_DISTANCES, INITS, NO_HIDDEN, NORMS,
-    PAIR_REDUCTIONS, SETTING_ABLATIONS, TASK_FAMILIES, TASKS, AnglesParams, ConfigError,
-    DataParams, DigitsData, DistillParams, ListopsData, Mnist1dData, MnistData, ModelParams,
-    NumbersRoData, OptimParams, ScanData, TeacherParams,
+    CLASSIFICATION_TASKS,
+    DEVICES,
+    GENERATION_TASKS,
+    HIDDEN_DISTANCES,
+    INITS,
+    NO_HIDDEN,
+    NORMS,
+    PAIR_REDUCTIONS,
+    SETTING_ABLATIONS,
+    TASK_FAMILIES,
+    TASKS,
+    AnglesParams,
+    ConfigError,
+    DataParams,
+    DigitsData,
+    DistillParams,
+    ListopsData,
+    Mnist1dData,
+    MnistData,
+    ModelParams,
+    NumbersRoData,
+    OptimParams,
+    ScanData,
+    TeacherParams,
 )
 
 __all__ = [

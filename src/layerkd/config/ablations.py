@@ -3,7 +3,7 @@ variants and the sweeps of the hidden distance and the hidden weight."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
@@ -21,9 +21,9 @@ class _SettingAblation(_Strict):
     so it does not depend on the swept setting: it is trained once (or taken from
     the main runs) and serves as the baseline of every value."""
 
-    tasks: list[str] = Field([], description="tasks ablated (each must be in `tasks`); [] = none")
-    init: str = Field("random", description="student initialisation of every variant")
-    seeds: list[int] = Field([0, 1, 2], min_length=1)
+    tasks: list[str] = Field(description="tasks ablated (each must be in `tasks`); [] = none")
+    init: str = Field(description="student initialisation of every variant")
+    seeds: list[int] = Field(min_length=1)
 
     def settings(self) -> list:
         raise NotImplementedError
@@ -36,10 +36,10 @@ class _SettingAblation(_Strict):
         """The variant's folder name, e.g. ``distance_mse`` or ``a_hid_10``."""
         raise NotImplementedError
 
-    def strategies_of(self, distill: "DistillParams") -> list[str]:
+    def strategies_of(self, distill: DistillParams) -> list[str]:
         return list(getattr(self, "strategies", None) or distill.strategies)
 
-    def is_main(self, distill: "DistillParams | dict", setting) -> bool:
+    def is_main(self, distill: DistillParams | dict, setting) -> bool:
         """Whether ``setting`` is the task's own (``distill`` after its overrides)."""
         get = distill.get if isinstance(distill, dict) else lambda k: getattr(distill, k)
         return all(get(k) == v for k, v in self.changes(setting).items())
@@ -48,12 +48,11 @@ class _SettingAblation(_Strict):
 class ObjectiveAblationParams(_SettingAblation):
     """Normalisation of the hidden term: every strategy under each hidden distance."""
 
-    strategies: Optional[list[str]] = Field(None, min_length=1,
-                                            description="null = distill.strategies")
-    distances: list[str] = Field(["sum_sq", "mse", "ln_mse"], min_length=1,
+    strategies: list[str] | None = Field(min_length=1, description="null = distill.strategies")
+    distances: list[str] = Field(min_length=1,
                                  description="hidden distances (distill.hidden_distance)")
-    batch_divide: bool = Field(False, description="distill.hidden_batch_divide of every "
-                               "variant (false: sum_sq is the raw squared L2 over the width)")
+    batch_divide: bool = Field(description="distill.hidden_batch_divide of every variant "
+                               "(false: sum_sq is the raw squared L2 over the width)")
 
     def settings(self) -> list[str]:
         return list(self.distances)
@@ -68,8 +67,8 @@ class ObjectiveAblationParams(_SettingAblation):
 class AHidAblationParams(_SettingAblation):
     """Weight of the hidden term: a_hid swept over values."""
 
-    strategies: list[str] = Field(["none", "forward", "reverse"], min_length=1)
-    values: list[float] = Field([0.3, 1.0, 3.0, 10.0], min_length=1,
+    strategies: list[str] = Field(min_length=1)
+    values: list[float] = Field(min_length=1,
                                 description="weights of the hidden term (distill.a_hid), > 0")
 
     def settings(self) -> list[float]:
@@ -87,15 +86,14 @@ class AblationParams(_Strict):
     with `distill`'s other settings; `objective` and `a_hid`: the hidden term's
     normalisation and weight (stages `ablate_objective@<task>`, `ablate_a_hid@<task>`)."""
 
-    tasks: list[str] = Field([], description="tasks ablated (each must be in `tasks`); [] = none")
-    init: str = Field("random", description="student initialisation of every variant")
-    strategies: list[str] = Field(["none", "forward", "reverse", "all_to_one", "random"],
-                                  min_length=1)
-    seeds: list[int] = Field([0, 1, 2], min_length=1)
-    depths: list[int] = Field([1, 2, 3, 4, 6, 9], description="student depths (<= teacher's)")
-    widths: list[int] = Field([32], description="student widths (< teacher's, with projections)")
-    objective: ObjectiveAblationParams = ObjectiveAblationParams()
-    a_hid: AHidAblationParams = AHidAblationParams()
+    tasks: list[str] = Field(description="tasks ablated (each must be in `tasks`); [] = none")
+    init: str = Field(description="student initialisation of every variant")
+    strategies: list[str] = Field(min_length=1)
+    seeds: list[int] = Field(min_length=1)
+    depths: list[int] = Field(description="student depths (<= teacher's)")
+    widths: list[int] = Field(description="student widths (< teacher's, with projections)")
+    objective: ObjectiveAblationParams
+    a_hid: AHidAblationParams
 
     def sweep(self, kind: str) -> _SettingAblation:
         """The sub-section of one setting ablation (``objective`` or ``a_hid``)."""

@@ -4,7 +4,6 @@ overrides, and loading with readable errors."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import yaml
 from pydantic import Field, ValidationError, model_validator
@@ -31,12 +30,13 @@ from .schema import (
 
 
 class RuntimeParams(_Strict):
-    device: str = Field("auto", description="auto picks CUDA when present")
-    threads: Optional[int] = Field(None, ge=1, description="torch CPU threads; null = all cores")
+    device: str = Field(description="auto picks CUDA when present")
+    threads: int | None = Field(ge=1, description="torch CPU threads; null = all cores")
 
 
 class TaskOverrides(_Strict):
-    """Per-task changes to the shared sections, e.g. a shallower generation teacher."""
+    """Per-task changes to the shared sections, e.g. a shallower generation teacher
+    (each section optional: the only defaults of the schema)."""
 
     model: dict = Field({}, description="keys of `model` to change for this task")
     teacher: dict = Field({}, description="keys of `teacher` to change for this task")
@@ -44,17 +44,17 @@ class TaskOverrides(_Strict):
 
 
 class Params(_Strict):
-    tasks: list[str] = Field(list(TASKS), min_length=1)
-    data: DataParams = DataParams()
-    model: ModelParams = ModelParams()
+    tasks: list[str] = Field(min_length=1)
+    data: DataParams
+    model: ModelParams
     teacher: TeacherParams
     distill: DistillParams
-    runtime: RuntimeParams = RuntimeParams()
-    angles: AnglesParams = AnglesParams()
-    ablations: AblationParams = AblationParams()
-    overrides: dict[str, TaskOverrides] = Field({}, description="task -> per-task changes")
+    runtime: RuntimeParams
+    angles: AnglesParams
+    ablations: AblationParams
+    overrides: dict[str, TaskOverrides] = Field(description="task -> per-task changes")
 
-    def for_task(self, task: str) -> "Params":
+    def for_task(self, task: str) -> Params:
         """These parameters with ``overrides[task]`` applied (and validated)."""
         if task not in TASKS:
             raise ConfigError(f"task: {task!r} is not allowed; allowed values: {list(TASKS)}")
@@ -68,6 +68,7 @@ class Params(_Strict):
                                       if d <= self._teacher_depth(task)]
         for section, changes in raw.pop("overrides").get(task, {}).items():
             raw[section] = {**raw[section], **changes}
+        raw["overrides"] = {}  # applied
         return parse_params(raw)
 
     @model_validator(mode="after")

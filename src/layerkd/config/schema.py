@@ -3,11 +3,9 @@ angles (each field documented here), the allowed values, and the error type."""
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from ..strategies import STRATEGIES
 
 CLASSIFICATION_TASKS = ("mnist", "digits", "mnist1d", "listops")
 GENERATION_TASKS = ("scan", "numbers_ro")
@@ -33,70 +31,74 @@ class ConfigError(ValueError):
 
 
 class _Strict(BaseModel):
+    """Unknown keys are errors, and every key is required: params.yaml (or a
+    profile) is the one place a value is set; this schema only says what is
+    allowed."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class MnistData(_Strict):
-    n_val: int = Field(500, ge=1, description="validation digits (checkpoint selection)")
-    n_test: int = Field(1000, ge=1, description="test digits (reported accuracy)")
-    patch: Literal[4, 7, 14] = Field(7, description="patch side in pixels; 7 gives 16 tokens")
+    n_val: int = Field(ge=1, description="validation digits (checkpoint selection)")
+    n_test: int = Field(ge=1, description="test digits (reported accuracy)")
+    patch: Literal[4, 7, 14] = Field(description="patch side in pixels; 7 gives 16 tokens")
 
 
 class DigitsData(_Strict):
-    n_val: int = Field(200, ge=1, description="validation digits of the 1,797")
-    n_test: int = Field(400, ge=1, description="test digits; the rest train")
+    n_val: int = Field(ge=1, description="validation digits of the 1,797")
+    n_test: int = Field(ge=1, description="test digits; the rest train")
 
 
 class Mnist1dData(_Strict):
-    n_val: int = Field(500, ge=1, description="validation slice of the generator's 4,000 train")
-    seed: int = Field(42, description="the generator's seed (42 = its published default)")
+    n_val: int = Field(ge=1, description="validation slice of the generator's 4,000 train")
+    seed: int = Field(description="the generator's seed (42 = its published default)")
 
 
 class ListopsData(_Strict):
-    n_train: int = Field(4000, ge=1)
-    n_val: int = Field(500, ge=1)
-    n_test: int = Field(1000, ge=1)
-    max_depth: int = Field(2, ge=1, description="nesting depth of the generator")
-    max_args: int = Field(5, ge=2, description="arguments per operator")
-    max_length: int = Field(30, ge=8, description="tokens per expression")
+    n_train: int = Field(ge=1)
+    n_val: int = Field(ge=1)
+    n_test: int = Field(ge=1)
+    max_depth: int = Field(ge=1, description="nesting depth of the generator")
+    max_args: int = Field(ge=2, description="arguments per operator")
+    max_length: int = Field(ge=8, description="tokens per expression")
     operators: list[str] = Field(["[MAX", "[MIN", "[MED", "[SM"], min_length=1,
                                  description="operators of the generator")
 
 
 class ScanData(_Strict):
     n_val: int = Field(1000, ge=1, description="validation slice of the simple split's train")
-    max_target_len: Optional[int] = Field(24, ge=1, description="drop longer targets")
-    max_train: Optional[int] = Field(2000, ge=1, description="cap on train examples")
-    max_val: Optional[int] = Field(300, ge=1)
-    max_test: Optional[int] = Field(1000, ge=1)
+    max_target_len: int | None = Field(ge=1, description="drop longer targets")
+    max_train: int | None = Field(ge=1, description="cap on train examples")
+    max_val: int | None = Field(ge=1)
+    max_test: int | None = Field(ge=1)
 
 
 class NumbersRoData(_Strict):
-    n_train: int = Field(2000, ge=1)
-    n_val: int = Field(500, ge=1)
-    n_test: int = Field(1000, ge=1)
-    max_number: int = Field(99999, ge=10, description="numbers drawn from 0..max_number")
+    n_train: int = Field(ge=1)
+    n_val: int = Field(ge=1)
+    n_test: int = Field(ge=1)
+    max_number: int = Field(ge=10, description="numbers drawn from 0..max_number")
 
 
 class DataParams(_Strict):
-    seed: int = Field(0, description="seed of every generator and fixed split (but mnist1d's)")
-    mnist: MnistData = MnistData()
-    digits: DigitsData = DigitsData()
-    mnist1d: Mnist1dData = Mnist1dData()
-    listops: ListopsData = ListopsData()
-    scan: ScanData = ScanData()
-    numbers_ro: NumbersRoData = NumbersRoData()
+    seed: int = Field(description="seed of every generator and fixed split (but mnist1d's)")
+    mnist: MnistData
+    digits: DigitsData
+    mnist1d: Mnist1dData
+    listops: ListopsData
+    scan: ScanData
+    numbers_ro: NumbersRoData
 
 
 class ModelParams(_Strict):
-    width: int = Field(64, ge=8, description="hidden size of the teacher")
-    heads: int = Field(4, ge=1, description="attention heads (must divide every width)")
-    mlp_ratio: int = Field(2, ge=1, description="MLP hidden size / width")
-    teacher_depth: int = Field(12, ge=1, description="teacher blocks (BERT-base: 12)")
-    norm: str = Field("post", description="LayerNorm placement of every block: post "
+    width: int = Field(ge=8, description="hidden size of the teacher")
+    heads: int = Field(ge=1, description="attention heads (must divide every width)")
+    mlp_ratio: int = Field(ge=1, description="MLP hidden size / width")
+    teacher_depth: int = Field(ge=1, description="teacher blocks (BERT-base: 12)")
+    norm: str = Field(description="LayerNorm placement of every block: post "
                       "(BERT / BART: each returned hidden state is a LayerNorm output) or pre "
                       "(T5 / Qwen3: the hidden states are the raw residual stream)")
-    beams: int = Field(1, ge=1, description="generation tasks: beam width of decoding "
+    beams: int = Field(ge=1, description="generation tasks: beam width of decoding "
                        "(1 = greedy; the official scripts use 4-6)")
 
     @model_validator(mode="after")
@@ -110,66 +112,61 @@ class ModelParams(_Strict):
 
 class OptimParams(_Strict):
     epochs: int = Field(ge=1)
-    batch_size: int = Field(64, ge=1)
-    lr: float = Field(1e-3, gt=0)
-    weight_decay: float = Field(0.05, ge=0)
-    warmup_frac: float = Field(0.1, ge=0, lt=1, description="linear warm-up, then cosine decay")
-    val_every: int = Field(2, ge=1, description=(
+    batch_size: int = Field(ge=1)
+    lr: float = Field(gt=0)
+    weight_decay: float = Field(ge=0)
+    warmup_frac: float = Field(ge=0, lt=1, description="linear warm-up, then cosine decay")
+    val_every: int = Field(ge=1, description=(
         "validate every k-th epoch and at the last one; the best-on-validation weights "
         "are chosen among the validated epochs (greedy decoding is most of a small "
         "generation student's cost)"))
 
 
 class TeacherParams(OptimParams):
-    batch_size: int = Field(128, ge=1)
-    lr: float = Field(2e-3, gt=0)
-    seed: int = Field(0, description="teacher initialisation and batch order")
-    augment: bool = Field(True, description="random affine augmentation of the teacher's digits")
+    seed: int = Field(description="teacher initialisation and batch order")
+    augment: bool = Field(description="random affine augmentation of the teacher's digits")
 
 
 class DistillParams(OptimParams):
-    student_depth: int = Field(6, ge=1, description="student blocks")
-    student_width: Optional[int] = Field(None, ge=8, description="null = teacher width")
-    strategies: list[str] = Field(list(STRATEGIES), min_length=1)
-    inits: list[str] = Field(list(INITS), min_length=1)
-    seeds: list[int] = Field([0, 1, 2], min_length=1)
-    transfer_size: int = Field(500, ge=1, description="labelled digits the students see")
-    a_ce: float = Field(1.0, ge=0, description="weight of cross-entropy with the label")
-    a_kl: float = Field(1.0, ge=0, description="weight of KL(teacher || student)")
-    a_hid: float = Field(3.0, ge=0, description="weight of hidden-state matching")
-    temperature: float = Field(1.0, gt=0, description="softmax temperature of the KL term")
-    hidden_distance: str = Field(
-        "sum_sq", description="how a matched pair is compared per token: sum_sq (squared L2 "
-        "summed over the width; BERT classification), mse (divided by the width; BART), "
+    student_depth: int = Field(ge=1, description="student blocks")
+    student_width: int | None = Field(ge=8, description="null = teacher width")
+    strategies: list[str] = Field(min_length=1)
+    inits: list[str] = Field(min_length=1)
+    seeds: list[int] = Field(min_length=1)
+    transfer_size: int = Field(ge=1, description="labelled digits the students see")
+    a_ce: float = Field(ge=0, description="weight of cross-entropy with the label")
+    a_kl: float = Field(ge=0, description="weight of KL(teacher || student)")
+    a_hid: float = Field(ge=0, description="weight of hidden-state matching")
+    temperature: float = Field(gt=0, description="softmax temperature of the KL term")
+    hidden_distance: str = Field(description=(
+        "how a matched pair is compared per token: sum_sq (squared L2 summed over the width; BERT classification), mse (divided by the width; BART), "
         "ln_mse (each layer's whole batch tensor layer-normalised first; T5 "
-        "--normalize_hidden), unit_sq (unit vectors; the Qwen3 LLM code)")
-    hidden_pair_reduce: str = Field(
-        "mean", description="how the matched pairs (and encoder / decoder stacks) are "
-        "combined: mean (BERT classification) or sum (BART, T5)")
-    hidden_batch_divide: bool = Field(
-        True, description="divide the token average once more by the batch size, as the "
-        "official classification trainer's `.mean(dim=0).sum() / n_valid` does")
+        "--normalize_hidden), unit_sq (unit vectors; the Qwen3 LLM code)"))
+    hidden_pair_reduce: str = Field(description=(
+        "how the matched pairs (and encoder / decoder stacks) are combined: mean (BERT "
+        "classification) or sum (BART, T5)"))
+    hidden_batch_divide: bool = Field(description=(
+        "divide the token average once more by the batch size, as the official "
+        "classification trainer's `.mean(dim=0).sum() / n_valid` does"))
     match_embeddings: bool = Field(
-        True, description="match the embedding output (layer 0); the LLM code does not")
-    all_to_one_target: Optional[int] = Field(
-        None, description="teacher layer of all_to_one; null = the middle, L_T // 2 "
-        "(every official script: --to 6 of 12)")
-    batch_students: int = Field(
-        0, ge=0,
-        description="students trained together in one vectorised step (layerkd.distill.together): "
-                    "0 = every strategy x seed of a notebook at once, 1 = one at a time "
-                    "(the plain per-student loop), k = consecutive groups of k; results "
-                    "agree up to floating-point rounding",
-    )
+        description="match the embedding output (layer 0); the LLM code does not")
+    all_to_one_target: int | None = Field(description=(
+        "teacher layer of all_to_one; null = the middle, L_T // 2 (every official script: "
+        "--to 6 of 12)"))
+    batch_students: int = Field(ge=0, description=(
+        "students trained together in one vectorised step (layerkd.distill.together): 0 = "
+        "every strategy x seed of a notebook at once, 1 = one at a time (the plain "
+        "per-student loop), k = consecutive groups of k; results agree up to "
+        "floating-point rounding"))
 
 
 class AnglesParams(_Strict):
     """The angle analysis (stage `angles`): teacher layers seen from the student."""
 
-    seeds: list[int] = Field([0], min_length=1,
-                             description="seeds of the trained runs measured (subset of distill.seeds)")
-    max_examples: int = Field(500, ge=1, description="test examples measured (the first n)")
-    bins: int = Field(60, ge=5, description="histogram bins over cosine -1..1")
+    seeds: list[int] = Field(min_length=1, description=(
+        "seeds of the trained runs measured (subset of distill.seeds)"))
+    max_examples: int = Field(ge=1, description="test examples measured (the first n)")
+    bins: int = Field(ge=5, description="histogram bins over cosine -1..1")
 
 
 def _check_members(name: str, values: list, allowed: tuple, note: str = "",

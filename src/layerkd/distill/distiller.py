@@ -29,6 +29,27 @@ from .objective import (
 Hiddens = list[torch.Tensor] | torch.Tensor | Mapping[int, torch.Tensor]
 
 
+def _hold(distiller: nn.Module, student: nn.Module, teacher: nn.Module | None,
+          teacher_width: int | None) -> int:
+    """Register the student; keep the teacher (frozen, eval mode) outside the
+    module tree. Returns the teacher's width (the student's when neither is given)."""
+    distiller.student = student
+    distiller.__dict__["teacher"] = teacher  # not registered: see ``Distiller``
+    if teacher is not None:
+        teacher.eval().requires_grad_(False)
+        teacher_width = teacher.width
+    return teacher_width or student.width
+
+
+def _projections(student_width: int, teacher_width: int, depth: int) -> nn.ModuleList:
+    """One trainable map per student layer (0..depth) when the widths differ, none
+    when they are equal. Keyed by student layer, so strategies that redraw pairs
+    keep their maps."""
+    if teacher_width == student_width:
+        return nn.ModuleList()
+    return nn.ModuleList(nn.Linear(student_width, teacher_width) for _ in range(depth + 1))
+
+
 class Distiller(nn.Module):
     """Owns the student and the projection maps; returns (logits, losses).
 
@@ -47,17 +68,8 @@ class Distiller(nn.Module):
         objective: Objective = Objective(),
     ):
         super().__init__()
-        self.student = student
-        self.__dict__["teacher"] = teacher  # not registered: see class docstring
-        if teacher is not None:
-            teacher.eval().requires_grad_(False)
-            teacher_width = teacher.width
-        teacher_width = teacher_width or student.width
-        # One trainable map per student layer (0..L_S) when widths differ. Keyed
-        # by student layer so strategies that redraw pairs keep their maps.
-        self.projections = nn.ModuleList(
-            nn.Linear(student.width, teacher_width) for _ in range(student.depth + 1)
-        ) if teacher_width != student.width else nn.ModuleList()
+        teacher_width = _hold(self, student, teacher, teacher_width)
+        self.projections = _projections(student.width, teacher_width, student.depth)
         self.pairs = list(pairs)
         self.objective = objective
 
@@ -111,12 +123,6 @@ def seq2seq_pairs(
     return match_layers(strategy, se, te, **kw), match_layers(strategy, sd, td, **kw)
 
 
-def _projections(student_width: int, teacher_width: int, depth: int) -> nn.ModuleList:
-    if teacher_width == student_width:
-        return nn.ModuleList()
-    return nn.ModuleList(nn.Linear(student_width, teacher_width) for _ in range(depth + 1))
-
-
 class Seq2SeqDistiller(nn.Module):
     """Owns the student and both stacks' projection maps; returns (logits, losses).
 
@@ -144,14 +150,7 @@ class Seq2SeqDistiller(nn.Module):
         pad_id: int = PAD_ID,
     ):
         super().__init__()
-        self.student = student
-        self.__dict__["teacher"] = teacher  # not registered: see class docstring
-        if teacher is not None:
-            teacher.eval().requires_grad_(False)
-            teacher_width = teacher.width
-        teacher_width = teacher_width or student.width
-        # One map per student layer of each stack (keyed by student layer, so
-        # strategies that redraw pairs keep their maps), only when widths differ.
+        teacher_width = _hold(self, student, teacher, teacher_width)
         self.enc_projections = _projections(student.width, teacher_width, student.enc_depth)
         self.dec_projections = _projections(student.width, teacher_width, student.dec_depth)
         self.enc_pairs, self.dec_pairs = list(enc_pairs), list(dec_pairs)

@@ -1,6 +1,6 @@
-"""Student initialisation: fresh weights, or copied from the teacher (DistilBERT style),
-for the encoder classifier (``initialise``) and the encoder-decoder
-(``initialise_seq2seq``)."""
+"""Student initialisation (``initialise``): fresh weights, or copied from the
+teacher (DistilBERT style) by the family's copy function: ``weight_copy_`` for
+the encoder classifier, ``weight_copy_seq2seq_`` for the encoder-decoder."""
 
 from __future__ import annotations
 
@@ -18,13 +18,7 @@ def weight_copy_(student: Encoder, teacher: Encoder) -> Encoder:
     block i takes teacher block ceil(i * L_T / L_S), the block forward
     matching pairs it with. The classification head stays freshly initialised.
     """
-    if student.width != teacher.width:
-        raise ValueError(
-            f"weight_copy needs equal widths, got student {student.width} vs teacher {teacher.width}"
-        )
-    if student.placement != teacher.placement:
-        raise ValueError(f"weight_copy needs one LayerNorm placement, got student "
-                         f"{student.placement!r} vs teacher {teacher.placement!r}")
+    _check_same(student, teacher, ("width", "placement"))
     with torch.no_grad():
         student.embed.load_state_dict(teacher.embed.state_dict())
         student.cls.copy_(teacher.cls)
@@ -36,14 +30,24 @@ def weight_copy_(student: Encoder, teacher: Encoder) -> Encoder:
     return student
 
 
-def initialise(student: Encoder, init: str, teacher: Encoder | None = None) -> Encoder:
+def initialise(student, init: str, teacher=None, copy=None):
+    """The student as it starts: fresh (``random``) or with the teacher's weights
+    copied in (``weight_copy``) by ``copy``, the family's copy function
+    (default ``weight_copy_``, the encoder classifier's)."""
     if init == "random":
         return student
     if init == "weight_copy":
         if teacher is None:
             raise ValueError("init='weight_copy' needs the teacher")
-        return weight_copy_(student, teacher)
+        return (copy or weight_copy_)(student, teacher)
     raise ValueError(f"init must be one of ['random', 'weight_copy'], got {init!r}")
+
+
+def _check_same(student, teacher, attrs: tuple[str, ...]) -> None:
+    for attr in attrs:
+        if getattr(student, attr) != getattr(teacher, attr):
+            raise ValueError(f"weight_copy needs equal {attr}, got student "
+                             f"{getattr(student, attr)} vs teacher {getattr(teacher, attr)}")
 
 
 def weight_copy_seq2seq_(student: EncoderDecoder, teacher: EncoderDecoder) -> EncoderDecoder:
@@ -55,14 +59,8 @@ def weight_copy_seq2seq_(student: EncoderDecoder, teacher: EncoderDecoder) -> En
     Widths, vocabularies, maximum lengths, the sharing / tying layout and the
     LayerNorm placement must match.
     """
-    if student.width != teacher.width:
-        raise ValueError(f"weight_copy needs equal widths, got student {student.width} "
-                         f"vs teacher {teacher.width}")
-    for attr in ("src_vocab_size", "tgt_vocab_size", "shared_vocab", "tie_head",
-                 "max_src_len", "max_tgt_len", "placement"):
-        if getattr(student, attr) != getattr(teacher, attr):
-            raise ValueError(f"weight_copy needs equal {attr}, got student "
-                             f"{getattr(student, attr)} vs teacher {getattr(teacher, attr)}")
+    _check_same(student, teacher, ("width", "src_vocab_size", "tgt_vocab_size", "shared_vocab",
+                                   "tie_head", "max_src_len", "max_tgt_len", "placement"))
     with torch.no_grad():
         # tgt_embed is src_embed when shared, and head.weight is tgt_embed.weight when
         # tied: copying an alias twice is harmless.
@@ -76,14 +74,3 @@ def weight_copy_seq2seq_(student: EncoderDecoder, teacher: EncoderDecoder) -> En
                 s_blocks[i - 1].load_state_dict(t_blocks[t - 1].state_dict())
     return student
 
-
-def initialise_seq2seq(student: EncoderDecoder, init: str,
-                       teacher: EncoderDecoder | None = None) -> EncoderDecoder:
-    """``initialisation.initialise`` for the encoder-decoder."""
-    if init == "random":
-        return student
-    if init == "weight_copy":
-        if teacher is None:
-            raise ValueError("init='weight_copy' needs the teacher")
-        return weight_copy_seq2seq_(student, teacher)
-    raise ValueError(f"init must be one of ['random', 'weight_copy'], got {init!r}")

@@ -12,7 +12,7 @@ import torch
 
 from ..distill.cache import Seq2SeqTeacherCache
 from ..distill.distiller import Seq2SeqDistiller, seq2seq_pairs
-from ..distill.initialisation import initialise_seq2seq
+from ..distill.initialisation import initialise, weight_copy_seq2seq_
 from ..distill.objective import shift_target, token_cross_entropy
 from ..models import PAD_ID, EncoderDecoder
 from ..train.evaluate import evaluate_seq2seq
@@ -86,7 +86,7 @@ class Seq2Seq(Family):
         return Seq2SeqTeacherCache.compute(teacher, transfer.x, transfer.y)
 
     def initialise(self, student, init, teacher):
-        return initialise_seq2seq(student, init, teacher)
+        return initialise(student, init, teacher, weight_copy_seq2seq_)
 
     def pairs(self, params, strategy, seed, epoch=0):
         d, m = params.distill, params.model

@@ -39,6 +39,29 @@ def check_norm(norm: str) -> str:
     return norm
 
 
+def add_self_attention(block: nn.Module, width: int, heads: int, norm: str) -> None:
+    """The modules every block starts with, created in this order (the order the
+    random initialisation draws them in): ln1, the fused qkv map, proj, ln2."""
+    block.heads, block.placement = heads, check_norm(norm)
+    block.ln1 = nn.LayerNorm(width)
+    block.qkv = nn.Linear(width, 3 * width)
+    block.proj = nn.Linear(width, width)
+    block.ln2 = nn.LayerNorm(width)
+
+
+def mlp(width: int, mlp_ratio: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Linear(width, mlp_ratio * width), nn.GELU(), nn.Linear(mlp_ratio * width, width)
+    )
+
+
+def split_fused(z: torch.Tensor, parts: int, heads: int) -> tuple[torch.Tensor, ...]:
+    """(B, T, parts * d) output of a fused map -> ``parts`` tensors (B, heads, T, d_head)."""
+    b, t, pd = z.shape
+    return tuple(y.transpose(1, 2) for y in
+                 z.view(b, t, parts, heads, pd // (parts * heads)).unbind(2))
+
+
 class Block(nn.Module):
     """Self-attention and MLP, each a residual branch.
 
@@ -49,19 +72,12 @@ class Block(nn.Module):
 
     def __init__(self, width: int, heads: int, mlp_ratio: int, norm: str = "pre"):
         super().__init__()
-        self.heads, self.placement = heads, check_norm(norm)
-        self.ln1 = nn.LayerNorm(width)
-        self.qkv = nn.Linear(width, 3 * width)
-        self.proj = nn.Linear(width, width)
-        self.ln2 = nn.LayerNorm(width)
-        self.mlp = nn.Sequential(
-            nn.Linear(width, mlp_ratio * width), nn.GELU(), nn.Linear(mlp_ratio * width, width)
-        )
+        add_self_attention(self, width, heads, norm)
+        self.mlp = mlp(width, mlp_ratio)
 
     def attention(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         b, t, d = x.shape
-        q, k, v = self.qkv(x).view(b, t, 3, self.heads, d // self.heads).unbind(2)
-        q, k, v = (z.transpose(1, 2) for z in (q, k, v))  # (b, heads, t, d_head)
+        q, k, v = split_fused(self.qkv(x), 3, self.heads)
         attn_mask = None if mask is None else mask[:, None, None, :]  # keys that may be seen
         y = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)
         return self.proj(y.transpose(1, 2).reshape(b, t, d))

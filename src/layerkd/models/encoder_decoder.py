@@ -32,14 +32,17 @@ import torch.nn.functional as F
 from torch import nn
 
 from .beam_search import beam_search
-from .encoder import PAD_ID, Block, check_norm, token_embedding
+from .encoder import (
+    PAD_ID,
+    Block,
+    add_self_attention,
+    check_norm,
+    mlp,
+    split_fused,
+    token_embedding,
+)
 
 BOS_ID, EOS_ID = 1, 2
-
-
-def _split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
-    b, t, d = x.shape
-    return x.view(b, t, heads, d // heads).transpose(1, 2)  # (b, heads, t, d_head)
 
 
 def _merge_heads(y: torch.Tensor) -> torch.Tensor:
@@ -56,18 +59,12 @@ class DecoderBlock(nn.Module):
 
     def __init__(self, width: int, heads: int, mlp_ratio: int, norm: str = "pre"):
         super().__init__()
-        self.heads, self.placement = heads, check_norm(norm)
-        self.ln1 = nn.LayerNorm(width)
-        self.qkv = nn.Linear(width, 3 * width)
-        self.proj = nn.Linear(width, width)
-        self.ln2 = nn.LayerNorm(width)
+        add_self_attention(self, width, heads, norm)
         self.q = nn.Linear(width, width)
         self.kv = nn.Linear(width, 2 * width)
         self.cross_proj = nn.Linear(width, width)
         self.ln3 = nn.LayerNorm(width)
-        self.mlp = nn.Sequential(
-            nn.Linear(width, mlp_ratio * width), nn.GELU(), nn.Linear(mlp_ratio * width, width)
-        )
+        self.mlp = mlp(width, mlp_ratio)
 
     def forward(
         self,
@@ -94,9 +91,7 @@ class DecoderBlock(nn.Module):
 
     def self_attention(self, x: torch.Tensor, self_mask: torch.Tensor | None,
                        cache: dict | None) -> torch.Tensor:
-        b, t, d = x.shape
-        q, k, v = (z.transpose(1, 2) for z in
-                   self.qkv(x).view(b, t, 3, self.heads, d // self.heads).unbind(2))
+        q, k, v = split_fused(self.qkv(x), 3, self.heads)
         if cache is not None:
             if "k" in cache:
                 k, v = torch.cat([cache["k"], k], dim=2), torch.cat([cache["v"], v], dim=2)
@@ -106,14 +101,11 @@ class DecoderBlock(nn.Module):
 
     def cross_attention(self, x: torch.Tensor, memory: torch.Tensor,
                         memory_mask: torch.Tensor | None, cache: dict | None) -> torch.Tensor:
-        b, _, d = x.shape
-        q = _split_heads(self.q(x), self.heads)
+        (q,) = split_fused(self.q(x), 1, self.heads)
         if cache is not None and "mk" in cache:
             mk, mv = cache["mk"], cache["mv"]
         else:
-            s = memory.shape[1]
-            mk, mv = (z.transpose(1, 2) for z in
-                      self.kv(memory).view(b, s, 2, self.heads, d // self.heads).unbind(2))
+            mk, mv = split_fused(self.kv(memory), 2, self.heads)
             if cache is not None:
                 cache["mk"], cache["mv"] = mk, mv
         attn_mask = None if memory_mask is None else memory_mask[:, None, None, :]

@@ -10,4 +10,5 @@
     objective      the objective in captions, the hidden term's share, Table 2, convergence
     ablations      the hidden-distance and hidden-weight ablations: runs, tables, figure
     paper_text     the paper's macros, the reproducibility table, the Markdown report
+    findings       the distill and ablation notebooks' interpretation, from their runs
 """

@@ -29,7 +29,7 @@ def variants(params: Params) -> dict[str, Params]:
     """{"depth3": params with 3-block students, ..., "width32": ...}: the
     ablation runs of one task (pass ``params.for_task(task)``). The task's
     default depth is left out: its runs are the main runs of the distill stage
-    (``aggregate.depth_runs`` puts them back beside the variants)."""
+    (``report.tables.depth_runs`` puts them back beside the variants)."""
     a = params.ablations
     base = _base(params, a.strategies, a.seeds, a.init)
     out = {}
@@ -62,7 +62,7 @@ def setting_variants(params: Params, kind: str) -> dict[str, Params]:
     runs to train for one task (pass ``params.for_task(task)``).
 
     A value equal to the task's own setting is left out: the main runs are that
-    variant (``ablation_report.setting_runs`` puts them back). Strategies without
+    variant (``report.ablations.setting_runs`` puts them back). Strategies without
     a hidden term (``none``) do not depend on the value: they are trained in the
     first variant only, and not at all when the main runs are reused."""
     a = params.ablations.sweep(kind)

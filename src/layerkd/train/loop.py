@@ -6,13 +6,14 @@ restored at the end, and a clear stop on a non-finite loss.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -150,11 +151,11 @@ def fit(
 _LIVE_SIGNAL = threading.Lock()
 
 
-def open_live(path: str | Path):
-    """A dvclive logger for one run, safe to step and end from parallel threads."""
-    from dvclive import Live
+@functools.cache  # one class for every run
+def _thread_safe_live():
+    from dvclive import Live  # imported on first use: dvclive is slow to import
 
-    class _ThreadSafeLive(Live):
+    class ThreadSafeLive(Live):
         def next_step(self):
             with _LIVE_SIGNAL:
                 super().next_step()
@@ -163,4 +164,9 @@ def open_live(path: str | Path):
             with _LIVE_SIGNAL:
                 super().end()
 
-    return _ThreadSafeLive(str(path), save_dvc_exp=False, dvcyaml=False, report=None)
+    return ThreadSafeLive
+
+
+def open_live(path: str | Path):
+    """A dvclive logger for one run, safe to step and end from parallel threads."""
+    return _thread_safe_live()(str(path), save_dvc_exp=False, dvcyaml=False, report=None)

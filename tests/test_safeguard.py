@@ -1,0 +1,100 @@
+"""A failing stage gets its previous outputs back (layerkd.safeguard)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from layerkd import safeguard
+from layerkd.safeguard import BACKUP, FAILED, kept_until_success, stage_outputs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def repo(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "res" / "a").mkdir(parents=True)
+    (tmp_path / "res" / "a" / "m.json").write_text("old a")
+    (tmp_path / "res" / "b.json").write_text("old b")
+    (tmp_path / "notebooks" / "executed").mkdir(parents=True)
+    (tmp_path / "notebooks" / "executed" / "s.ipynb").write_text("old notebook")
+    return tmp_path
+
+
+OUTS = [Path("res"), Path("notebooks/executed/s.ipynb"), Path("metrics.json")]
+
+
+def tree(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): p.read_text() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".dvc" not in p.parts and "failed" not in p.parts}
+
+
+def test_a_failing_stage_gets_its_previous_outputs_back(repo):
+    before = tree(repo)
+    with pytest.raises(RuntimeError), kept_until_success("s@x", OUTS):
+        assert not Path("res").exists()  # the stage starts from nothing, as under DVC
+        Path("res").mkdir()
+        Path("res/new.json").write_text("half")
+        Path("notebooks/executed/s.ipynb").write_text("failed notebook")
+        raise RuntimeError("boom")
+    assert tree(repo) == before
+    assert (FAILED / "s.ipynb").read_text() == "failed notebook"
+    assert not (BACKUP / "s@x").exists()
+
+
+def test_a_successful_stage_keeps_its_new_outputs_only(repo):
+    with kept_until_success("s@x", OUTS):
+        Path("res").mkdir()
+        Path("res/new.json").write_text("new")
+    assert tree(repo) == {"res/new.json": "new"}  # what it did not write again is gone
+    assert not (BACKUP / "s@x").exists()
+
+
+def test_a_resumable_stage_keeps_finished_runs_and_gets_back_removed_ones(repo):
+    with pytest.raises(KeyboardInterrupt), kept_until_success("s@x", OUTS, resume=True):
+        assert Path("res/a/m.json").read_text() == "old a"  # kept in place
+        Path("res/b.json").unlink()  # an outdated run, removed to be retrained
+        Path("res/a/m.json").write_text("new a")  # a run finished before the interrupt
+        raise KeyboardInterrupt
+    assert tree(repo) == {"notebooks/executed/s.ipynb": "old notebook",
+                          "res/a/m.json": "new a", "res/b.json": "old b"}
+
+
+def test_after_a_kill_the_saved_outputs_come_back(repo):
+    # a SIGKILL leaves the saved copy and a half-written output
+    BACKUP.joinpath("s@x").mkdir(parents=True)
+    os.rename("res", BACKUP / "s@x" / "res")
+    Path("res").mkdir()
+    Path("res/partial.json").write_text("half")
+    assert safeguard.restore("s@x", OUTS)
+    assert Path("res/a/m.json").read_text() == "old a" and not Path("res/partial.json").exists()
+    assert not safeguard.restore("s@x", OUTS)  # nothing saved any more
+
+
+def test_restore_command_names_a_stage_without_saved_outputs(repo, capsys):
+    (repo / "dvc.yaml").write_text((ROOT / "dvc.yaml").read_text())
+    assert safeguard.main(["restore", "teacher@mnist"]) == 1
+    assert "no saved outputs" in capsys.readouterr().err
+    assert safeguard.main(["restore"]) == 2
+
+
+def test_stage_outputs_expand_foreach_items():
+    outs = stage_outputs("distill@scan", ROOT / "dvc.yaml")
+    assert Path("models/scan/students") in outs and Path("metrics/scan.json") in outs
+    assert stage_outputs("aggregate", ROOT / "dvc.yaml")[0] == Path("paper/tables")
+    with pytest.raises(KeyError, match="distil"):
+        stage_outputs("distil@scan", ROOT / "dvc.yaml")
+
+
+def test_every_output_in_dvc_yaml_persists():
+    """DVC would delete a non-persistent output before the runner could save it."""
+    import yaml
+
+    for name, stage in yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"].items():
+        if name == "check":
+            continue
+        body = stage.get("do", stage)
+        for entry in body.get("outs", []) + body.get("metrics", []):
+            assert isinstance(entry, dict) and next(iter(entry.values())).get("persist"), \
+                (name, entry)
