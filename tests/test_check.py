@@ -47,3 +47,9 @@ def test_module_entry_point_exits_non_zero(tmp_path):
     run = subprocess.run([sys.executable, "-m", "layerkd.check", str(path)],
                          capture_output=True, text=True)
     assert run.returncode == 1 and "width" in run.stderr
+
+
+def test_an_empty_file_is_named(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("\n")
+    assert any("is empty" in p for p in problems(path))

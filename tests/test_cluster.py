@@ -44,7 +44,7 @@ def test_grid_runs_each_task_stage_command_and_checks_choices(tmp_path):
 
     (command, root), = cluster.grid("params.yaml", "distill", ["mnist"])
     assert command == ("python -m layerkd.notebook notebooks/03_distill.py "
-                       "notebooks/executed/03_distill_mnist.ipynb -p task_name mnist")
+                       "notebooks/executed/03_distill_mnist.ipynb -p task_name mnist --resume")
     assert len(cluster.grid("params.yaml")) == 6  # the distill stage of every task
     with pytest.raises(ValueError, match="--tasks"):
         cluster.grid("params.yaml", "distill", ["mnli"])

@@ -173,3 +173,14 @@ def test_profiles_validate():
     gpu = parse_params(yaml.safe_load((ROOT / "profiles" / "gpu.yaml").read_text()))
     assert gpu.runtime.device == "cuda" and gpu.model.width > 64
     assert all(gpu.for_task(t).distill.transfer_size >= 100_000 for t in gpu.tasks)
+
+
+def test_a_shared_key_is_named_without_a_task_and_an_override_with_its_task():
+    """A bad shared value is the shared key's fault, not the first task override's."""
+    with pytest.raises(ConfigError) as err:
+        parse_params(with_change("distill.strategies", ["forwrd"]))
+    assert "overrides" not in str(err.value) and "distill.strategies" in str(err.value)
+    raw = copy.deepcopy(DEFAULT)
+    raw["overrides"]["scan"]["distill"]["student_depth"] = 9
+    with pytest.raises(ConfigError, match=r"with overrides.scan applied: distill.student_depth=9"):
+        parse_params(raw)

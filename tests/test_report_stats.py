@@ -82,6 +82,18 @@ def test_equivalence_holm_within_task_and_margin_per_task():
         assert np.allclose(fam["p_tost_holm"], holm(fam["p_tost"]), equal_nan=True)
 
 
+def test_strategy_spreads_per_task_of_one_init():
+    from layerkd.report.stats import strategy_spreads
+
+    rows = [("a", "random", "forward", 70.0), ("a", "random", "reverse", 73.0),
+            ("a", "random", "none", 10.0), ("a", "weight_copy", "forward", 99.0),
+            ("a", "weight_copy", "reverse", 50.0), ("b", "random", "forward", 5.0),
+            ("b", "random", "all_to_one", 6.5)]
+    summary = pd.DataFrame(rows, columns=["task", "init", "strategy", "mean"])
+    assert strategy_spreads(summary) == pytest.approx({"a": 3.0, "b": 1.5})
+    assert strategy_spreads(summary, "weight_copy") == pytest.approx({"a": 49.0})
+
+
 def test_spread_uses_only_the_papers_matching_strategies():
     means = pd.Series({"none": 10.0, "forward": 70.0, "reverse": 72.0, "random": 71.0,
                        "all_to_one": 70.5, "in_order_random": 90.0})

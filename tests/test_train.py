@@ -90,7 +90,8 @@ def test_non_finite_loss_stops_with_run_name_and_step():
         return model(torch.ones(len(idx), 2)).sum() * float("nan"), {}
 
     opt = parse_params(TINY).teacher
-    with pytest.raises(NonFiniteLoss, match=r"mnist/random/forward/seed0: non-finite .* epoch 0, step 0"):
+    with pytest.raises(NonFiniteLoss, match=r"mnist/random/forward/seed0: non-finite .* epoch 0, "
+                       r"step 0.*teacher\.lr, distill\.lr"):
         fit(model, loss_fn, 8, lambda: 0.0, opt, 0, "mnist/random/forward/seed0", progress=False)
 
 

@@ -75,6 +75,7 @@ class Params(_Strict):
     def _cross_checks(self):
         _check_members("tasks", self.tasks, TASKS)
         _check_members("overrides", list(self.overrides), TASKS)
+        self._check_shared()  # first: an error of a shared key names that key alone
         self._check_analysis()  # before the per-task checks, which see filtered depths
         for task in self.overrides:
             try:
@@ -82,6 +83,11 @@ class Params(_Strict):
             except ConfigError as err:
                 detail = str(err).split("\n", 1)[1].strip().replace("\n  ", "; ")
                 raise ValueError(f"with overrides.{task} applied: {detail}") from None
+        self._check_setting_ablations()  # last: it relies on the checks above
+        return self
+
+    def _check_shared(self) -> None:
+        """The shared sections as written (each task's overrides are checked after)."""
         _check_members("distill.strategies", self.distill.strategies, STRATEGIES)
         _check_members("distill.inits", self.distill.inits, INITS)
         _check_members("runtime.device", [self.runtime.device], DEVICES)
@@ -115,8 +121,6 @@ class Params(_Strict):
             )
         if len(set(d.seeds)) != len(d.seeds):
             raise ValueError(f"distill.seeds={d.seeds} has duplicates")
-        self._check_setting_ablations()  # last: it relies on the checks above
-        return self
 
     def _check_analysis(self) -> None:
         missing = [s for s in self.angles.seeds if s not in self.distill.seeds]
@@ -230,4 +234,8 @@ def load_params(path: str | Path = "params.yaml") -> Params:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path} not found: run from the repository root")
-    return parse_params(yaml.safe_load(path.read_text()) or {})
+    raw = yaml.safe_load(path.read_text())
+    if not raw:
+        raise ConfigError(f"{path} is empty: start from the committed params.yaml or a "
+                          "file of profiles/")
+    return parse_params(raw)

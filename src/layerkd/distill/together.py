@@ -176,8 +176,9 @@ def distill_together(task: Task, params: Params, teacher: Encoder, cache: Teache
                     i = int((~finite).nonzero()[0])
                     raise NonFiniteLoss(
                         f"{names[i]}: non-finite loss ({losses[i, -1].item()}) at epoch "
-                        f"{epoch}, step {step}; lower the learning rate or the loss weights "
-                        f"({int((~finite).sum())} of {n} students trained together non-finite)"
+                        f"{epoch}, step {step}; lower the learning rate (distill.lr) or the "
+                        f"loss weights (distill.a_ce, a_kl, a_hid) ({int((~finite).sum())} of "
+                        f"{n} students trained together non-finite)"
                     )
                 sums += losses.cpu().double()
                 bar.update()

@@ -51,6 +51,14 @@ def spread(means: pd.Series) -> float:
     return float(m.max() - m.min()) if len(m) else float("nan")
 
 
+def strategy_spreads(summary: pd.DataFrame, init: str = "random") -> dict[str, float]:
+    """Per task, the ``spread`` of one initialisation's strategy means (``summarise``
+    rows): the headline numbers ``metrics/summary.json`` carries for ``dvc exp show``."""
+    rows = summary[summary["init"] == init]
+    return {task: spread(g.set_index("strategy")["mean"])
+            for task, g in rows.groupby("task", sort=False)}
+
+
 def _paired(df: pd.DataFrame, a: str, b: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
     wide = df.pivot_table(index="seed", columns="strategy", values=metric)
     both = wide[[a, b]].dropna()

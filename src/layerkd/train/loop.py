@@ -115,7 +115,8 @@ def fit(
             if not torch.isfinite(loss):
                 raise NonFiniteLoss(
                     f"{run_name}: non-finite loss ({loss.item()}) at epoch {epoch}, step {step}; "
-                    "lower the learning rate or the loss weights"
+                    "lower the learning rate (teacher.lr, distill.lr) or the loss weights "
+                    "(distill.a_ce, a_kl, a_hid)"
                 )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
