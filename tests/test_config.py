@@ -28,9 +28,9 @@ def test_shipped_profiles_are_valid(profile):
     load_params(ROOT / profile)
 
 
-@pytest.mark.parametrize(
-    "path, value, expected",
-    [
+# (key, bad value, fragments the message must hold); tests/test_pipeline.py runs
+# each through `dvc repro` as well
+BAD_VALUES = [
         ("distill.strategies", ["forward", "sideways"], ["distill.strategies", "'sideways'", "in_order_random"]),
         ("distill.inits", ["zeros"], ["distill.inits", "'zeros'", "weight_copy"]),
         ("tasks", ["imagenet"], ["tasks", "'imagenet'", "mnist"]),
@@ -59,8 +59,10 @@ def test_shipped_profiles_are_valid(profile):
         ("distill.hidden_pair_reduce", "max", ["distill.hidden_pair_reduce", "'max'", "'sum'"]),
         ("distill.hidden_batch_divide", "sometimes", ["distill.hidden_batch_divide"]),
         ("distill.match_embeddings", "maybe", ["distill.match_embeddings"]),
-    ],
-)
+]
+
+
+@pytest.mark.parametrize("path, value, expected", BAD_VALUES)
 def test_bad_value_names_parameter_value_and_allowed(path, value, expected):
     with pytest.raises(ConfigError) as err:
         parse_params(with_change(path, value))

@@ -294,6 +294,50 @@ def test_a_failing_stage_of_each_kind_leaves_the_previous_outputs(smoke_repo, tm
         assert list((repo / "notebooks" / "executed" / "failed").glob("*.ipynb")), stage
 
 
+def _bad_inputs():
+    """Every bad value of tests/test_config.py, and the bad files a new user wrote."""
+    from test_config import BAD_VALUES, with_change
+
+    cases = [(f"{key}={value!r}", with_change(key, value), expected[:1])
+             for key, value, expected in BAD_VALUES]
+    default = yaml.safe_load((ROOT / "params.yaml").read_text())
+    typo = {("distil" if k == "distill" else k): v for k, v in default.items()}
+    cases += [("misspelled section distil", typo, ["distill"]),
+              ("unknown top-level key", {**default, "sedes": [0]}, ["sedes"]),
+              ("tasks [mnli]", {**default, "tasks": ["mnli"]}, ["mnli"]),
+              ("empty file", None, ["empty"])]
+    return [pytest.param(raw, expected, id=name) for name, raw, expected in cases]
+
+
+@pytest.fixture(scope="module")
+def default_copy(smoke_repo, tmp_path_factory):
+    """A finished smoke pipeline whose params.yaml each test replaces."""
+    repo = tmp_path_factory.mktemp("bad_inputs") / "repo"
+    shutil.copytree(smoke_repo, repo, symlinks=True)
+    return repo, output_files(repo), (repo / "params.yaml").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("raw, expected", _bad_inputs())
+def test_each_bad_input_stops_dvc_repro_before_any_stage(default_copy, raw, expected, request):
+    """Through the real entry point: a named error, no stage but `check` run, no
+    output changed."""
+    name = request.node.callspec.id
+    repo, before, smoke_params = default_copy
+    (repo / "params.yaml").write_text("" if raw is None else yaml.safe_dump(raw))
+    try:
+        result = subprocess.run(["dvc", "repro"], cwd=repo, env=pipeline_env(),
+                                capture_output=True, text=True, timeout=300)
+    finally:
+        (repo / "params.yaml").write_text(smoke_params)
+    log = result.stdout + result.stderr
+    assert result.returncode != 0, (name, log[-2000:])
+    assert all(fragment in log for fragment in expected), (name, expected, log[-2000:])
+    ran = [line for line in log.splitlines() if line.startswith("Running stage")]
+    assert ran in ([], ["Running stage 'check':"]), (name, ran)
+    assert output_files(repo) == before, name
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("command", [["dvc", "repro"],
                                      ["dvc", "exp", "run", "-S", "distill.lr=-1"]])
