@@ -271,9 +271,10 @@ write_table("calibration", calibration.round(1),
 convergence = obr.convergence_table(paths.RESULTS, students, params.tasks)
 if len(convergence):
     write_table("convergence", convergence, obr.convergence_caption())
+# best minus worst matching strategy per task (random init): one short column per task
+# in README's `dvc exp show`
+atomic_write_json(paths.METRICS / "spread.json", stats.strategy_spreads(summary, "random"))
 atomic_write_json(paths.METRICS / "summary.json", {
-    # best minus worst matching strategy per task (random init): the columns of README's `dvc exp show`
-    "spread": stats.strategy_spreads(summary, "random"),
     "calibration": {t: {"teacher": r["teacher"], "teacher_lead": r["teacher lead"],
                         "none_random": r["teacher"] - r["teacher lead"]}
                     for t, r in calibration.iterrows()},

@@ -34,6 +34,20 @@ def test_every_default_task_has_committed_results(committed):
                 assert cell["n"] == len(params.distill.seeds), (task, init, strategy)
 
 
+def test_headline_spread_has_every_task_and_matches_the_cells(committed):
+    """metrics/spread.json (the `dvc exp show` columns): per task, best minus worst
+    random-init mean of the paper's matching strategies, from the same cells."""
+    from layerkd.report.stats import MATCHING
+
+    summary, params = committed
+    spread = json.loads((ROOT / "metrics" / "spread.json").read_text())
+    assert set(spread) == set(params.tasks)
+    for task, value in spread.items():
+        means = [summary["students"][f"{task}/random/{s}"]["mean"] for s in MATCHING
+                 if f"{task}/random/{s}" in summary["students"]]
+        assert value == pytest.approx(max(means) - min(means)), task
+
+
 @pytest.mark.xfail(reason="committed results: the numbers_ro teacher, kept below the BLEU "
                    "ceiling (97.3), leads its none student by 3.4 BLEU (exact match: 7.2 points); "
                    "the two calibration rules conflict on this task (README, 'Calibration')",

@@ -53,7 +53,7 @@ def spread(means: pd.Series) -> float:
 
 def strategy_spreads(summary: pd.DataFrame, init: str = "random") -> dict[str, float]:
     """Per task, the ``spread`` of one initialisation's strategy means (``summarise``
-    rows): the headline numbers ``metrics/summary.json`` carries for ``dvc exp show``."""
+    rows): the headline numbers of ``metrics/spread.json``, for ``dvc exp show``."""
     rows = summary[summary["init"] == init]
     return {task: spread(g.set_index("strategy")["mean"])
             for task, g in rows.groupby("task", sort=False)}
