@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import torch
+import yaml
 
 from layerkd.config import parse_params
 from layerkd.data import Split
@@ -48,10 +50,16 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args()
     seeds = list(range(args.students // 2))
-    params = parse_params({
-        "model": {"width": 64, "heads": 4, "teacher_depth": 4}, "teacher": {"epochs": 1},
-        "distill": {"epochs": 3, "student_depth": 2, "transfer_size": 512, "batch_size": 32,
-                    "seeds": seeds, "strategies": ["forward", "in_order_random"]}})
+    # params.yaml with this benchmark's sizes (every key is required)
+    raw = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())
+    raw["overrides"], raw["angles"]["seeds"] = {}, seeds[:1]
+    for section in (raw["ablations"], raw["ablations"]["objective"], raw["ablations"]["a_hid"]):
+        section["tasks"] = []
+    raw["model"].update(width=64, heads=4, teacher_depth=4)
+    raw["teacher"].update(epochs=1)
+    raw["distill"].update(epochs=3, student_depth=2, transfer_size=512, batch_size=32,
+                          seeds=seeds, strategies=["forward", "in_order_random"])
+    params = parse_params(raw)
     task = copy_task()
     torch.manual_seed(0)
     teacher = task.build_model(4, 64, params).eval()
