@@ -80,10 +80,14 @@ def test_atomic_write_keeps_old_file_when_interrupted(tmp_path, monkeypatch):
 
 def test_written_files_get_the_mode_of_any_new_file(tmp_path):
     """Results are readable by others (tempfile alone would leave them 0600)."""
-    (tmp_path / "plain").write_text("x")
-    io.atomic_write_json(tmp_path / "r.json", {"a": 1})
+    # in a fresh process, as a stage writes (other tests' libraries may change this
+    # process's umask after layerkd.io read it)
+    code = ("import os, pathlib, sys; os.umask(0o022); from layerkd import io; "
+            "d = pathlib.Path(sys.argv[1]); (d / 'plain').write_text('x'); "
+            "io.atomic_write_json(d / 'r.json', {'a': 1})")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path)], check=True)
     plain = (tmp_path / "plain").stat().st_mode & 0o777
-    assert (tmp_path / "r.json").stat().st_mode & 0o777 == plain != 0o600
+    assert (tmp_path / "r.json").stat().st_mode & 0o777 == plain == 0o644
 
 
 def test_task_outside_the_registry_needs_its_family():
