@@ -53,3 +53,11 @@ def test_an_empty_file_is_named(tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text("\n")
     assert any("is empty" in p for p in problems(path))
+
+
+def test_stamp_is_written_only_for_valid_parameters(tmp_path):
+    stamp = tmp_path / "params.ok"
+    bad = write(tmp_path, lambda r: r["distill"].update(lr=-1))
+    assert main([str(bad), "--stamp", str(stamp)]) == 1 and not stamp.exists()
+    assert main([str(ROOT / "params.yaml"), "--stamp", str(stamp)]) == 0
+    assert stamp.read_text() == "params.yaml passed layerkd.check\n"

@@ -13,6 +13,7 @@ notebook imports this module: only the ``check`` stage depends on it.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -42,22 +43,18 @@ def problems(path: str | Path = "params.yaml") -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """``python -m layerkd.check [FILE] [--stamp PATH]``: 0 when FILE is valid (then
     PATH, if given, holds a constant line: the ``check`` stage's output)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    stamp = None
-    if "--stamp" in args:
-        i = args.index("--stamp")
-        stamp = args[i + 1]
-        del args[i:i + 2]
-    path = args[0] if args else "params.yaml"
-    found = problems(path)
+    ap = argparse.ArgumentParser(description="Validate a params file before DVC runs.")
+    ap.add_argument("path", nargs="?", default="params.yaml")
+    ap.add_argument("--stamp", help="file to write when the parameters are valid")
+    args = ap.parse_args(argv)
+    found = problems(args.path)
     for line in found:
-        print(f"{path}: {line}", file=sys.stderr)
+        print(f"{args.path}: {line}", file=sys.stderr)
     if not found:
-        print(f"{path}: valid")
-        if stamp:
-            atomic_write_text(stamp, "params.yaml passed layerkd.check\n")
+        print(f"{args.path}: valid")
+        if args.stamp:
+            atomic_write_text(args.stamp, "params.yaml passed layerkd.check\n")
     return 1 if found else 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main())
