@@ -1,7 +1,8 @@
 """Calibration probe: does a task's teacher lead its `none` student, and by how much?
 
-Trains one task's teacher and its random-init `none` and `forward` students
-(one seed) with params.yaml plus the given changes, in a scratch folder, so
+Trains one task's teacher and its `none` student (one seed; random init
+unless --init says otherwise: settings are chosen on the teacher and `none`
+only, never on a matching strategy) with params.yaml plus the given changes, in a scratch folder, so
 the pipeline's data/, models/ and results/ are never touched. Used to choose
 the per-task settings before a task joins the default run (README, "Tasks").
 
@@ -47,13 +48,14 @@ def main(argv=None) -> dict:
     ap.add_argument("task")
     ap.add_argument("changes", nargs="?", default="{}", help="JSON {dotted.key: value}")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", default="random", choices=["random", "weight_copy"])
     args = ap.parse_args(argv)
     raw = yaml.safe_load((ROOT / "params.yaml").read_text())
     raw = with_changes(raw, json.loads(args.changes))
     raw["tasks"], raw["ablations"]["tasks"] = [args.task], []
-    for kind in ("objective", "a_hid"):
+    for kind in ("objective", "a_hid", "transfer"):
         raw["ablations"][kind]["tasks"] = []
-    raw["distill"].update(seeds=[args.seed], strategies=["none", "forward"], inits=["random"])
+    raw["distill"].update(seeds=[args.seed], strategies=["none"], inits=[args.init])
     raw["angles"]["seeds"] = [args.seed]
     params = parse_params(raw)  # validated before anything trains
     with tempfile.TemporaryDirectory() as scratch:
@@ -65,12 +67,13 @@ def main(argv=None) -> dict:
         teacher = run_teacher(task, p, progress=False)
         teacher_s = time.perf_counter() - start
         start = time.perf_counter()
-        students = run_students(task, p, "random")
+        students = run_students(task, p, args.init)
         students_s = time.perf_counter() - start
         # the convergence criterion of the committed results (report.objective)
         none_gain = float(none_gains("results", [task.name])["gain"].iloc[0])
     score = f"test_{task.metric}"
     out = {"task": args.task, "changes": json.loads(args.changes), "seed": args.seed,
+           "init": args.init, "teacher_pretrain_val": teacher.get(f"pretrain_val_{task.metric}"),
            "teacher": teacher[score], "teacher_s": round(teacher_s, 1),
            **{s["strategy"]: s[score] for s in students},
            "students_s": round(students_s, 1), "none_last_quarter_gain": none_gain}

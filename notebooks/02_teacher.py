@@ -1,9 +1,13 @@
 # %% [markdown]
 # # 2. Teacher
-# The teacher plays BERT-base (classification: 12 blocks) or BART-base
-# (generation: an encoder-decoder, depth from `overrides`): trained on the
-# task's whole training split, so it knows more than any student can learn from
-# the small transfer set alone (the analogue of pre-training on far more data).
+# The teacher plays BERT-base (classification: 12 blocks) or BART-base / T5
+# (generation: an encoder-decoder, depth from `overrides`). Where the task's
+# generator gives a pre-training pool (`data.<task>.n_pool`: mnist1d, listops,
+# scan, numbers_ro) it first trains `teacher.pretrain_epochs` epochs on that
+# pool, then fine-tunes on the training split, the set the students later distil
+# on: its lead over them comes from the pool, as the paper's teachers owe theirs
+# to pre-training. MNIST and digits have no larger pool: their teachers train on
+# the training split with augmentation (MNIST).
 
 # %% tags=["parameters"]
 params_file = "params.yaml"
@@ -33,8 +37,16 @@ print(json.dumps(metrics, indent=2))
 # Training curve (dvclive log): validation accuracy, or BLEU for generation tasks.
 
 # %%
-curve = read_curve(teacher_paths(task_name)[0] / "live", f"val/{task.metric}")
-ax = curve.plot(x="step", y="value", legend=False, title=f"teacher on {task_name}")
+folder, key = teacher_paths(task_name)[0], f"val/{task.metric}"
+curve = read_curve(folder / "live", key)
+if params.teacher.pretrain_epochs:  # pre-training first, then fine-tuning, on one axis
+    pre = read_curve(folder / "pretrain", key)
+    curve = curve.assign(step=curve["step"] + params.teacher.pretrain_epochs)
+    ax = pre.plot(x="step", y="value", label="pre-training on the pool")
+    curve.plot(x="step", y="value", label="fine-tuning on the training split", ax=ax)
+    ax.set_title(f"teacher on {task_name}")
+else:
+    ax = curve.plot(x="step", y="value", legend=False, title=f"teacher on {task_name}")
 ax.set(xlabel="epoch", ylabel=f"validation {task.metric}");
 
 # %%
@@ -42,4 +54,8 @@ display(Markdown(
     f"The teacher reaches {metrics[f'test_{task.metric}']:.1f} test {task.metric} "
     f"({metrics[f'val_{task.metric}']:.1f} on validation, the checkpoint of epoch "
     f"{metrics['best_epoch'] + 1} of {params.teacher.epochs}): {metrics['n_params']:,} "
-    f"parameters trained on {metrics['n_train']:,} examples in {metrics['wall_s']:.0f} s."))
+    f"parameters trained on {metrics['n_train']:,} examples"
+    + (f" after {metrics['pretrain_epochs']} epochs on a pool of {metrics['n_pool']:,} "
+       f"(validation {metrics[f'pretrain_val_{task.metric}']:.1f} after pre-training)"
+       if metrics["n_pool"] else "")
+    + f", in {metrics['wall_s']:.0f} s."))

@@ -11,6 +11,8 @@ params_file = "params.yaml"
 # %%
 import json
 
+import pandas as pd
+
 from IPython.display import Image, Markdown, display
 
 from layerkd import paths
@@ -20,6 +22,7 @@ from layerkd.report import ablations as ar
 from layerkd.report import angle_figures as fa
 from layerkd.report import collect, figures, paper_text, stats, tables
 from layerkd.report import objective as obr
+from layerkd.report import transfer as tr
 
 paths.enter_repository()  # opened in JupyterLab, the kernel starts in notebooks/
 params = load_params(params_file)
@@ -248,6 +251,33 @@ setting_ablation("objective", "objective_ablation", "Normalisation of the hidden
 setting_ablation("a_hid", "a_hid_ablation", "Weight of the hidden term")
 
 # %% [markdown]
+# ## Ablation: size of the transfer set (stage `ablate_transfer`)
+# The students distil on the first n training examples (`ablations.transfer.sizes`)
+# for the main runs' number of optimiser steps; the whole training split is the
+# main runs. Where does "the strategy doesn't matter (much)" hold?
+
+# %%
+t = params.ablations.transfer
+transfer = pd.DataFrame(columns=tr.COLUMNS)  # no runs: every macro "n/a"
+if t.tasks:
+    transfer = tr.transfer_runs(collect.collect_setting_ablation(paths.RESULTS, "transfer"),
+                                students, params)
+    seeds = ", ".join(str(s) for s in t.seeds)
+    write_table("transfer_ablation", tr.transfer_table(transfer),
+                "Size of the transfer set: test score (accuracy \\% or BLEU), mean $\\pm$ "
+                "std over seeds, per task, initialisation and number of training examples the "
+                "students distil on (the largest: the main runs), and the spread between "
+                f"matching strategies; seeds {seeds}; every size trains for the main runs' "
+                "number of optimiser steps, other settings as the main runs.")
+    path = figs / "transfer_ablation.png"
+    tr.transfer_figure(transfer, path)
+    add_figure(path, "Gain over none (paired by seed) against the size of the transfer set "
+               "(log scale): the mean per matching strategy as a line, each seed a point.")
+    transfer_text = tr.transfer_findings(transfer)
+    report_sections.append(("transfer_findings", transfer_text))
+    display(Markdown(transfer_text))
+
+# %% [markdown]
 # ## Calibration
 # The teacher's lead over the `none` student (random init) is what leaves room
 # for distillation to help.
@@ -293,6 +323,7 @@ values = paper_text.result_macros(teachers, summary, vs_none, equiv, angle_table
                                   anova=anova)
 values.update(paper_text.param_macros(params))
 values.update(ar.param_macros(params))
+values.update(tr.transfer_macros(transfer, params))
 kinds = {t: "classification" if t in CLASSIFICATION_TASKS else "generation" for t in params.tasks}
 values.update(paper_text.overview_macros(summary, calibration, kinds, min_lead))
 values.update(paper_text.data_macros(params.tasks))

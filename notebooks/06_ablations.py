@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 6. Ablations: student depth and width, the hidden term's normalisation and weight
+# # 6. Ablations: student shape, the hidden term's normalisation and weight, the transfer set
 # The distillation runs again with one setting changed (`ablations` in
 # `params.yaml`). `kind` picks the ablation:
 # * `shape` (stage `ablate`): student depths against the same teacher, and
@@ -8,7 +8,11 @@
 # * `objective` (stage `ablate_objective`): every strategy under each hidden
 #   distance (`ablations.objective.distances`);
 # * `a_hid` (stage `ablate_a_hid`): the weight of the hidden term
-#   (`ablations.a_hid.values`).
+#   (`ablations.a_hid.values`);
+# * `transfer` (stage `ablate_transfer`): the students distil on the first n
+#   training examples (`ablations.transfer.sizes`) instead of the whole
+#   training split, from each initialisation, for the main runs' number of
+#   optimiser steps (variants `size<n>_<init>`).
 #
 # Every other setting is `distill`'s. A variant equal to the task's main runs
 # is not trained again, and `none` (no hidden term) is trained once per
@@ -33,7 +37,7 @@ from layerkd.tasks import load_task
 paths.enter_repository()  # opened in JupyterLab, the kernel starts in notebooks/
 params = load_params(params_file).for_task(task_name)
 task = load_task(task_name, params)
-print({name: p.distill.strategies for name, p in ablation_variants(params, kind).items()})
+print({name: p.distill.strategies for name, p in ablation_variants(params, kind, task).items()})
 
 # %%
 rows = run_ablations(task, params, kind)

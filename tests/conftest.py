@@ -18,7 +18,8 @@ def complete(changes: dict | None = None) -> dict:
     test states only what it changes."""
     raw = copy.deepcopy(_DEFAULT)
     raw["overrides"] = {}
-    for section in (raw["ablations"], raw["ablations"]["objective"], raw["ablations"]["a_hid"]):
+    for section in (raw["ablations"], raw["ablations"]["objective"], raw["ablations"]["a_hid"],
+                    raw["ablations"]["transfer"]):
         section["tasks"] = []
 
     def merge(into: dict, new: dict) -> dict:

@@ -28,7 +28,8 @@ def built(tmp_path_factory):
 def test_task_loads_and_model_runs(built, name):
     root, params, cards = built
     task = load_task(name, params, root)
-    assert sorted(task.splits) == ["test", "train", "val"]
+    pool = ["pool"] if getattr(getattr(params.data, name), "n_pool", 0) else []
+    assert sorted(task.splits) == sorted(["test", "train", "val", *pool])
     assert {k: len(v) for k, v in task.splits.items()} == cards[name]["sizes"]
     p = params.for_task(name)
     model = task.build_model(p.distill.student_depth, p.model.width, p)

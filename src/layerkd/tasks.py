@@ -91,6 +91,8 @@ def load_task(task: str, params: Params, root: str | Path = "data") -> Task:
                      None if mask is None else torch.from_numpy(mask)).to(device)
 
     splits = {name: split(name) for name in SPLITS}
+    if "y_pool" in arrays:  # the teacher's pre-training pool (generated tasks)
+        splits["pool"] = split("pool")
     x = splits["train"].x
     if task in GENERATION_TASKS:
         return Task(task, splits, None, 0, x.shape[1], src_vocab=_vocab(arrays, "src_vocab"),

@@ -81,10 +81,38 @@ class AHidAblationParams(_SettingAblation):
         return f"a_hid_{float(setting):g}"
 
 
+class TransferAblationParams(_Strict):
+    """Transfer-set size (stage ``ablate_transfer@<task>``): the students distil on
+    the first fraction f of the task's transfer set instead of all of it, for the
+    main runs' number of optimiser steps (epochs and validation interval scaled
+    by 1 / f), so that only the amount of data changes. The whole transfer set
+    is the main runs (reused, not trained again). Fractions, not counts, so one
+    list fits tasks whose training splits differ in size."""
+
+    tasks: list[str] = Field(description="tasks ablated (each must be in `tasks`); [] = none")
+    inits: list[str] | None = Field(min_length=1, description="null = distill.inits")
+    strategies: list[str] | None = Field(min_length=1, description="null = distill.strategies")
+    seeds: list[int] = Field(min_length=1)
+    fractions: list[float] = Field(min_length=1, description=(
+        "fractions of the task's transfer set, each in (0, 1) (1 = the main runs)"))
+
+    def strategies_of(self, distill: DistillParams) -> list[str]:
+        return list(self.strategies or distill.strategies)
+
+    def inits_of(self, distill: DistillParams) -> list[str]:
+        return list(self.inits or distill.inits)
+
+    @staticmethod
+    def variant(fraction: float, init: str) -> str:
+        """The variant's folder name, e.g. ``frac0.1_random``."""
+        return f"frac{float(fraction):g}_{init}"
+
+
 class AblationParams(_Strict):
     """Depth and width ablations (stage `ablate@<task>`), each variant trained
     with `distill`'s other settings; `objective` and `a_hid`: the hidden term's
-    normalisation and weight (stages `ablate_objective@<task>`, `ablate_a_hid@<task>`)."""
+    normalisation and weight (stages `ablate_objective@<task>`, `ablate_a_hid@<task>`);
+    `transfer`: the transfer-set size (stage `ablate_transfer@<task>`)."""
 
     tasks: list[str] = Field(description="tasks ablated (each must be in `tasks`); [] = none")
     init: str = Field(description="student initialisation of every variant")
@@ -94,6 +122,7 @@ class AblationParams(_Strict):
     widths: list[int] = Field(description="student widths (< teacher's, with projections)")
     objective: ObjectiveAblationParams
     a_hid: AHidAblationParams
+    transfer: TransferAblationParams
 
     def sweep(self, kind: str) -> _SettingAblation:
         """The sub-section of one setting ablation (``objective`` or ``a_hid``)."""

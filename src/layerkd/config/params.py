@@ -61,7 +61,7 @@ class Params(_Strict):
         raw = self.model_dump()
         # ablation depths were checked against each task's own teacher above
         raw["ablations"]["tasks"] = [t for t in raw["ablations"]["tasks"] if t == task]
-        for kind in SETTING_ABLATIONS:
+        for kind in (*SETTING_ABLATIONS, "transfer"):
             sweep = raw["ablations"][kind]
             sweep["tasks"] = [t for t in sweep["tasks"] if t == task]
         raw["ablations"]["depths"] = [d for d in raw["ablations"]["depths"]
@@ -69,6 +69,7 @@ class Params(_Strict):
         for section, changes in raw.pop("overrides").get(task, {}).items():
             raw[section] = {**raw[section], **changes}
         raw["overrides"] = {}  # applied
+        raw["tasks"] = [task]  # the overrides hold for this task alone
         return parse_params(raw)
 
     @model_validator(mode="after")
@@ -83,8 +84,26 @@ class Params(_Strict):
             except ConfigError as err:
                 detail = str(err).split("\n", 1)[1].strip().replace("\n  ", "; ")
                 raise ValueError(f"with overrides.{task} applied: {detail}") from None
-        self._check_setting_ablations()  # last: it relies on the checks above
+        self._check_setting_ablations()  # last: they rely on the checks above
+        self._check_transfer_ablation()
+        self._check_pretraining()
         return self
+
+    def _check_pretraining(self) -> None:
+        """A teacher pre-trains only on a pool its data stage generates."""
+        for task in self.tasks:
+            raw = self.overrides.get(task)
+            epochs = {**self.teacher.model_dump(), **(raw.teacher if raw else {})}[
+                "pretrain_epochs"]
+            pool = getattr(getattr(self.data, task), "n_pool", None)
+            if epochs and not pool:
+                where = (f"teacher.pretrain_epochs={epochs}" if not raw or
+                         "pretrain_epochs" not in raw.teacher else
+                         f"overrides.{task}.teacher.pretrain_epochs={epochs}")
+                allowed = (f"set data.{task}.n_pool > 0" if pool is not None else
+                           f"task {task!r} has no pre-training pool (tasks with one: "
+                           "mnist1d, listops, scan, numbers_ro): use 0")
+                raise ValueError(f"{where} is not allowed for task {task!r}: {allowed}")
 
     def _check_shared(self) -> None:
         """The shared sections as written (each task's overrides are checked after)."""
@@ -194,6 +213,34 @@ class Params(_Strict):
                                tuple(d["strategies"]), note=f" (distill.strategies) {why}")
                 _check_members(f"{name}.seeds", a.seeds, tuple(d["seeds"]),
                                note=f" (distill.seeds) {why}")
+
+    def _check_transfer_ablation(self) -> None:
+        a, name = self.ablations.transfer, "ablations.transfer"
+        _check_members(f"{name}.tasks", a.tasks, tuple(self.tasks))
+        if not a.tasks:  # nothing is ablated: the other settings are unused
+            return
+        for key in ("tasks", "inits", "strategies", "seeds", "fractions"):
+            v = getattr(a, key)
+            if v and len(set(v)) != len(v):
+                raise ValueError(f"{name}.{key}={v} has duplicates")
+        bad = [f for f in a.fractions if not 0 < f < 1]
+        if bad:
+            raise ValueError(f"{name}.fractions: {bad} not allowed; allowed values: 0 < f < 1 "
+                             "(1 = the whole transfer set: the main runs)")
+        if a.inits:
+            _check_members(f"{name}.inits", a.inits, INITS)
+        if a.strategies:
+            _check_members(f"{name}.strategies", a.strategies, STRATEGIES)
+        for task in a.tasks:
+            d = self._distill_of(task)
+            # the task's own transfer set is its main runs: they must hold every run
+            why = f"(the main runs of task {task!r} are the whole-transfer-set point)"
+            _check_members(f"{name}.inits", a.inits or [], tuple(d["inits"]),
+                           note=f" (distill.inits) {why}")
+            _check_members(f"{name}.strategies", a.strategies_of(self.distill),
+                           tuple(d["strategies"]), note=f" (distill.strategies) {why}")
+            _check_members(f"{name}.seeds", a.seeds, tuple(d["seeds"]),
+                           note=f" (distill.seeds) {why}")
 
     def _distill_of(self, task: str) -> dict:
         """``distill`` of one task, its overrides applied (a plain dict)."""

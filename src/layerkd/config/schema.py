@@ -51,7 +51,12 @@ class DigitsData(_Strict):
 
 class Mnist1dData(_Strict):
     n_val: int = Field(ge=1, description="validation slice of the generator's 4,000 train")
+    n_train: int | None = Field(ge=1, description=(
+        "training examples kept of the other 3,500 (null = all): the teacher's fine-tuning "
+        "set and the students' transfer set"))
     seed: int = Field(description="the generator's seed (42 = its published default)")
+    n_pool: int = Field(ge=0, description=(
+        "examples of the teacher's pre-training pool (0 = none; teacher.pretrain_epochs)"))
 
 
 class ListopsData(_Strict):
@@ -63,6 +68,8 @@ class ListopsData(_Strict):
     max_length: int = Field(ge=8, description="tokens per expression")
     operators: list[str] = Field(["[MAX", "[MIN", "[MED", "[SM"], min_length=1,
                                  description="operators of the generator")
+    n_pool: int = Field(ge=0, description=(
+        "examples of the teacher's pre-training pool (0 = none; teacher.pretrain_epochs)"))
 
 
 class ScanData(_Strict):
@@ -71,6 +78,8 @@ class ScanData(_Strict):
     max_train: int | None = Field(ge=1, description="cap on train examples")
     max_val: int | None = Field(ge=1)
     max_test: int | None = Field(ge=1)
+    n_pool: int = Field(ge=0, description=(
+        "examples of the teacher's pre-training pool (0 = none; teacher.pretrain_epochs)"))
 
 
 class NumbersRoData(_Strict):
@@ -78,6 +87,8 @@ class NumbersRoData(_Strict):
     n_val: int = Field(ge=1)
     n_test: int = Field(ge=1)
     max_number: int = Field(ge=10, description="numbers drawn from 0..max_number")
+    n_pool: int = Field(ge=0, description=(
+        "examples of the teacher's pre-training pool (0 = none; teacher.pretrain_epochs)"))
 
 
 class DataParams(_Strict):
@@ -125,6 +136,9 @@ class OptimParams(_Strict):
 class TeacherParams(OptimParams):
     seed: int = Field(description="teacher initialisation and batch order")
     augment: bool = Field(description="random affine augmentation of the teacher's digits")
+    pretrain_epochs: int = Field(ge=0, description=(
+        "epochs of supervised pre-training on the task's pool (data.<task>.n_pool) before "
+        "the `epochs` of fine-tuning on the training split; 0 = none"))
 
 
 class DistillParams(OptimParams):
@@ -133,7 +147,9 @@ class DistillParams(OptimParams):
     strategies: list[str] = Field(min_length=1)
     inits: list[str] = Field(min_length=1)
     seeds: list[int] = Field(min_length=1)
-    transfer_size: int = Field(ge=1, description="labelled digits the students see")
+    transfer_size: int | None = Field(ge=1, description=(
+        "first n training examples the students see; null = the whole training split "
+        "(the teacher's fine-tuning set: the paper's regime)"))
     a_ce: float = Field(ge=0, description="weight of cross-entropy with the label")
     a_kl: float = Field(ge=0, description="weight of KL(teacher || student)")
     a_hid: float = Field(ge=0, description="weight of hidden-state matching")

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .splits import SPLITS
+from .splits import POOL, SPLITS
 from .tokens import vocab_array
 
 LISTOPS_OPS = ("[MAX", "[MIN", "[MED", "[SM")
@@ -71,7 +71,7 @@ def _listops_tree(rng: random.Random, depth: int, gen_max_depth: int, max_args: 
 def build_listops(n_train: int = 4000, n_val: int = 500, n_test: int = 1000, seed: int = 0,
                   max_depth: int = 3, max_args: int = 5, min_length: int = 4,
                   max_length: int = 60, value_p: float = 0.25, balance: bool = True,
-                  operators: Sequence[str] = LISTOPS_OPS) -> dict[str, np.ndarray]:
+                  operators: Sequence[str] = LISTOPS_OPS, n_pool: int = 0) -> dict[str, np.ndarray]:
     """ListOps (Nangia & Bowman 2018) at short lengths (10 classes: the value 0..9).
 
     Procedure (their ``data_generation.py``, also used by Long Range Arena):
@@ -102,24 +102,26 @@ def build_listops(n_train: int = 4000, n_val: int = 500, n_test: int = 1000, see
 
     Split: expressions are generated in one stream from ``seed`` (Python's
     ``random.Random``), which fills train (``n_train``, default 4,000), then
-    val (``n_val``, 500), then test (``n_test``, 1,000); each split is then
+    val (``n_val``, 500), then test (``n_test``, 1,000), then the teacher's
+    pre-training pool (``n_pool``, default 0: none); each split is then
     shuffled with the same generator. Expressions are unique over all splits,
-    so none occurs in two splits.
+    so none occurs in two splits (a pool leaves the other splits unchanged).
     """
     if max_depth < 1 or max_args < 2 or min_length < 4 or max_length < min_length:
         raise ValueError("listops: need max_depth >= 1, max_args >= 2, 4 <= min_length <= max_length")
     ops = tuple(operators)
     if not ops or any(op not in LISTOPS_OPS for op in ops):
         raise ValueError(f"listops: operators must be a non-empty subset of {LISTOPS_OPS}, got {ops}")
-    sizes = {"train": n_train, "val": n_val, "test": n_test}
-    if n_train < 1 or n_val < 0 or n_test < 0:
-        raise ValueError("listops: split sizes must be non-negative (train >= 1)")
+    sizes = {"train": n_train, "val": n_val, "test": n_test, POOL: n_pool}
+    if n_train < 1 or n_val < 0 or n_test < 0 or n_pool < 0:
+        raise ValueError("listops: split sizes (n_val, n_test, n_pool) must be non-negative "
+                         "(n_train >= 1)")
     rng = random.Random(seed)
     seen: set[str] = set()
     index = {w: i for i, w in enumerate(LISTOPS_VOCAB)}
     attempts, limit = 0, 1000 * sum(sizes.values()) + 100_000
     out: dict[str, np.ndarray] = {}
-    for s in SPLITS:
+    for s in SPLITS + ((POOL,) if n_pool else ()):
         n, quota = sizes[s], -(-sizes[s] // 10)
         counts = [0] * 10
         exprs: list[list[str]] = []

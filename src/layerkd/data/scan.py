@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .splits import SPLITS, check_sizes, split_dict
+from .splits import POOL, SPLITS, check_sizes, split_dict
 from .tokens import SPECIALS, encode, vocab_array
 
 SCAN_PRIMITIVES = ("walk", "look", "run", "jump")
@@ -82,7 +82,8 @@ def scan_interpret(command: str) -> str:
 
 def build_scan(n_val: int = 1000, seed: int = 0, test_frac: float = 0.2,
                max_target_len: int | None = None, max_train: int | None = None,
-               max_val: int | None = None, max_test: int | None = None) -> dict[str, np.ndarray]:
+               max_val: int | None = None, max_test: int | None = None,
+               n_pool: int = 0) -> dict[str, np.ndarray]:
     """SCAN (Lake & Baroni 2018), "simple" (random) split, generated from its grammar.
 
     Procedure: all 20,910 commands of the grammar (``scan_commands``, asserted
@@ -99,6 +100,9 @@ def build_scan(n_val: int = 1000, seed: int = 0, test_frac: float = 0.2,
     data go up to 48); ``max_train`` / ``max_val`` / ``max_test`` keep the first
     that many of each split (a fixed random subsample; smaller caps give
     prefixes of larger ones). Defaults (None) keep the full split.
+    ``n_pool`` (default 0: none): the teacher's pre-training pool = the next
+    ``n_pool`` training commands after the ``max_train`` cap (same length
+    filter), so it never holds a validation or test command.
 
     Encoding (conventions: ``layerkd.data.tokens``): x (N, 10) int64 = command words + EOS
     (commands have at most 9 words); y (N, L + 2) int64 = BOS + actions + EOS,
@@ -120,12 +124,20 @@ def build_scan(n_val: int = 1000, seed: int = 0, test_frac: float = 0.2,
     tgt_len = 48 if max_target_len is None else int(max_target_len)
     if tgt_len < 1:
         raise ValueError(f"max_target_len must be >= 1, got {max_target_len}")
+    if n_pool < 0:
+        raise ValueError(f"scan: n_pool must be >= 0, got {n_pool}")
+    parts[POOL] = parts["train"]
     x, y = {}, {}
-    for s in SPLITS:
+    for s in SPLITS + ((POOL,) if n_pool else ()):
         src = [commands[i].split() for i in parts[s]]
         tgt = [scan_interpret(commands[i]).split() for i in parts[s]]
         keep = [i for i, t in enumerate(tgt) if len(t) <= tgt_len]
-        if caps[s] is not None:
+        if s == POOL:
+            keep = keep[len(x["train"]):][:n_pool]
+            if len(keep) < n_pool:
+                raise ValueError(f"scan: n_pool must be <= {len(keep)} (training commands "
+                                 f"left after max_train), got {n_pool}")
+        elif caps[s] is not None:
             keep = keep[: int(caps[s])]
         x[s] = encode([src[i] for i in keep], SCAN_SRC_VOCAB, 10, bos=False, eos=True)
         y[s] = encode([tgt[i] for i in keep], SCAN_TGT_VOCAB, tgt_len + 2, bos=True, eos=True)

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 SPLITS = ("train", "val", "test")
+POOL = "pool"  # optional extra split: the teacher's pre-training pool (generated tasks only)
 
 
 @dataclass
@@ -28,9 +29,10 @@ class Split:
 
 
 def split_dict(x: dict[str, np.ndarray], y: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Per-split x and y -> ``x_train, y_train, x_val, y_val, x_test, y_test``, in that order."""
+    """Per-split x and y -> ``x_train, y_train, x_val, y_val, x_test, y_test``, in that
+    order, then any extra split (``x_pool, y_pool``)."""
     out: dict[str, np.ndarray] = {}
-    for s in SPLITS:
+    for s in SPLITS + tuple(k for k in x if k not in SPLITS):
         out[f"x_{s}"], out[f"y_{s}"] = x[s], y[s]
     return out
 

@@ -54,7 +54,9 @@ def run_fields(task, params, init: str, strategy: str, seed: int) -> dict:
     bookkeeping)."""
     d, m = params.distill, params.model
     target = middle_layer(m.teacher_depth) if d.all_to_one_target is None else d.all_to_one_target
+    n_transfer = len(task.splits["train"].subset(d.transfer_size))
     return {"task": task.name, "init": init, "strategy": strategy, "seed": seed,
+            "transfer_size": n_transfer, "epochs": d.epochs,
             "student_depth": d.student_depth, "student_width": params.student_width,
             "norm": m.norm, "all_to_one_target": target, **Objective.from_params(d).record()}
 

@@ -30,8 +30,9 @@ class Family:
         """A fresh model of ``depth`` blocks per stack for the task, on its device."""
         raise NotImplementedError
 
-    def teacher_loss(self, model: nn.Module, task, params) -> LossFn:
-        """loss_fn(indices) of the teacher's supervised training (``train.loop.fit``)."""
+    def teacher_loss(self, model: nn.Module, task, params, split: str = "train") -> LossFn:
+        """loss_fn(indices) of the teacher's supervised training on a split
+        (``train.loop.fit``): ``train``, or ``pool`` for pre-training."""
         raise NotImplementedError
 
     def evaluate(self, model: nn.Module, task, split: str, beams: int = 1) -> dict[str, float]:

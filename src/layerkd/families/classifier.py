@@ -36,11 +36,13 @@ class Classifier(Family):
         return Encoder(task.in_features, task.n_classes, task.max_len, depth, width, m.heads,
                        m.mlp_ratio, vocab_size=task.vocab_size, norm=m.norm).to(task.device)
 
-    def teacher_loss(self, model, task, params):
+    def teacher_loss(self, model, task, params, split="train"):
         p = params.teacher
         gen = torch.Generator().manual_seed(p.seed + 1)
-        augment = (lambda idx: task.augment(idx, gen)) if p.augment and task.augment else None
-        return classification_loss(model, task.splits["train"], augment)
+        augment = None  # augmentation is of the training split's images only
+        if p.augment and task.augment and split == "train":
+            augment = lambda idx: task.augment(idx, gen)  # noqa: E731
+        return classification_loss(model, task.splits[split], augment)
 
     def evaluate(self, model, task, split, beams=1):
         return {"acc": accuracy(model, task.splits[split])}

@@ -58,8 +58,8 @@ class Seq2Seq(Family):
                               train.y.shape[1] - 1, depth, depth, width, m.heads, m.mlp_ratio,
                               norm=m.norm).to(task.device)
 
-    def teacher_loss(self, model, task, params):
-        return ce_loss_fn(model, task.splits["train"])
+    def teacher_loss(self, model, task, params, split="train"):
+        return ce_loss_fn(model, task.splits[split])
 
     def evaluate(self, model, task, split, beams=1):
         return evaluate_seq2seq(model, task.splits[split], vocab=task.tgt_vocab, beams=beams)

@@ -54,7 +54,9 @@ def setting_runs(ablation: pd.DataFrame, students: pd.DataFrame, params: Params,
                       & df["strategy"].isin(strategies) & df["seed"].isin(a.seeds)]
 
         runs = pick(ablation)
-        runs = runs[runs["variant"].isin(list(order))].assign(source=runs["variant"])
+        runs = runs[runs["variant"].isin(list(order))]
+        runs = runs.assign(source=runs["variant"])  # (assigning the unfiltered column to an
+        # empty frame would bring back every row of it)
         mains = [a.variant(s) for s in a.settings() if a.is_main(p.distill, s)]
         if mains:
             runs = pd.concat([pick(students).assign(variant=mains[0], source="main"), runs],

@@ -154,7 +154,9 @@ def reproducibility_table(params, teachers: pd.DataFrame, students: pd.DataFrame
         rows.append({
             "task": task,
             "split train/val/test": "/".join(str(card["sizes"][s]) for s in ("train", "val", "test")),
-            "transfer set": p.distill.transfer_size,
+            "transfer set": int(runs["transfer_size"].iloc[0]),
+            "teacher pool x epochs": (f"{int(t['n_pool'])} x {int(t['pretrain_epochs'])}"
+                                      if t.get("n_pool") else "-"),
             "teacher blocks": p.model.teacher_depth, "student blocks": p.distill.student_depth,
             "width": p.model.width,
             "teacher params": int(t["n_params"]), "student params": int(runs["n_params"].iloc[0]),
@@ -199,7 +201,8 @@ def param_macros(params) -> dict[str, str]:
     reproducibility table)."""
     d, m, t, a = params.distill, params.model, params.teacher, params.ablations
     return {"TeacherDepth": fmt(m.teacher_depth), "StudentDepth": fmt(d.student_depth),
-            "ModelWidth": fmt(m.width), "TransferSize": fmt(d.transfer_size),
+            "ModelWidth": fmt(m.width),
+            "TransferSize": fmt(d.transfer_size) if d.transfer_size else "all",
             "TeacherEpochs": fmt(t.epochs), "StudentEpochs": fmt(d.epochs),
             "NumSeeds": fmt(len(d.seeds)), "NumStrategies": fmt(len(d.strategies)),
             "AlphaCE": fmt(d.a_ce), "AlphaKL": fmt(d.a_kl), "AlphaHid": fmt(d.a_hid),
@@ -218,7 +221,9 @@ def task_param_macros(params) -> dict[str, str]:
         p = params.for_task(task)
         m[macro_name(task, "teacher depth")] = fmt(p.model.teacher_depth)
         m[macro_name(task, "student depth")] = fmt(p.distill.student_depth)
-        m[macro_name(task, "transfer size")] = fmt(p.distill.transfer_size)
+        m[macro_name(task, "transfer size")] = (fmt(p.distill.transfer_size)
+                                                if p.distill.transfer_size else "all")
+        m[macro_name(task, "pretrain epochs")] = fmt(p.teacher.pretrain_epochs)
         m[macro_name(task, "teacher epochs")] = fmt(p.teacher.epochs)
         m[macro_name(task, "student epochs")] = fmt(p.distill.epochs)
         m[macro_name(task, "temperature")] = fmt(p.distill.temperature)

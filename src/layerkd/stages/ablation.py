@@ -4,6 +4,10 @@ Depth and width (stage ``ablate``): each variant is ``distill`` with
 ``student_depth`` (or ``student_width``) replaced and the strategies, seeds and
 initialisation of ``ablations``; results/<task>/ablations/<variant>/...
 
+The transfer-set size (stage ``ablate_transfer``): each variant is ``distill``
+on the first fraction f of the transfer set from one initialisation (``frac<f>_<init>``),
+for the main runs' number of optimiser steps; results/<task>/ablations_transfer/...
+
 The matching objective (stages ``ablate_objective`` and ``ablate_a_hid``): each
 variant is ``distill`` with the hidden distance (``distance_<d>``) or the
 hidden weight (``a_hid_<v>``) replaced; results/<task>/ablations_<kind>/<variant>/...
@@ -51,7 +55,7 @@ def _base(params: Params, strategies: list[str], seeds: list[int], init: str) ->
     base["distill"] |= {"strategies": list(strategies), "seeds": list(seeds), "inits": [init]}
     base["angles"]["seeds"] = list(seeds[:1])  # angles are not measured on variants
     base["ablations"]["tasks"] = []
-    for kind in SETTING_ABLATIONS:
+    for kind in (*SETTING_ABLATIONS, "transfer"):
         base["ablations"][kind]["tasks"] = []
     return base
 
@@ -83,6 +87,31 @@ def setting_variants(params: Params, kind: str) -> dict[str, Params]:
     return out
 
 
+def transfer_variants(params: Params, n_full: int) -> dict[str, Params]:
+    """{"frac0.1_random": ..., "frac0.1_weight_copy": ..., ...}: the runs of the
+    transfer-set-size ablation of one task (pass ``params.for_task(task)``), whose
+    own transfer set has ``n_full`` examples (its main runs, not trained again).
+
+    A fraction f distils on the first round(f * n_full) examples (at least one
+    batch) for the main runs' number of optimiser steps: epochs and the
+    validation interval are scaled by n_full / size (rounded), so a smaller set is
+    seen more often and only the amount of data changes."""
+    a, d = params.ablations.transfer, params.distill
+    inits = a.inits_of(d)
+    base = _base(params, a.strategies_of(d), a.seeds, inits[0])
+    out = {}
+    for fraction in a.fractions:
+        size = max(1, round(fraction * n_full))
+        scale = n_full / size
+        for init in inits:
+            raw = {**base, "distill": {**base["distill"], "transfer_size": size,
+                                       "epochs": max(1, round(d.epochs * scale)),
+                                       "val_every": max(1, round(d.val_every * scale)),
+                                       "inits": [init]}}
+            out[a.variant(fraction, init)] = parse_params(raw)
+    return out
+
+
 def train_variant(task: Task, params: Params, teacher, variant: str, cache,
                   kind: str = "shape") -> list[dict]:
     """Every strategy x seed of one variant (``params`` from ``variants`` or
@@ -92,16 +121,24 @@ def train_variant(task: Task, params: Params, teacher, variant: str, cache,
                        *variant_dirs(task.name, variant, kind), desc=f"{task.name}/{variant}")
 
 
-def ablation_variants(params: Params, kind: str = "shape") -> dict[str, Params]:
+def ablation_variants(params: Params, kind: str = "shape",
+                      task: Task | None = None) -> dict[str, Params]:
     """The variants of one ablation kind: ``shape`` (depth and width),
-    ``objective`` or ``a_hid``."""
-    return variants(params) if kind == "shape" else setting_variants(params, kind)
+    ``objective``, ``a_hid`` or ``transfer`` (which needs the task, for the size
+    of its transfer set)."""
+    if kind == "shape":
+        return variants(params)
+    if kind == "transfer":
+        return transfer_variants(params, len(task.splits["train"].subset(
+            params.distill.transfer_size)))
+    return setting_variants(params, kind)
 
 
 def run_ablations(task: Task, params: Params, kind: str = "shape") -> list[dict]:
     """Every variant of one task and ablation kind; the teacher cache is computed
-    once and shared (every variant keeps the task's transfer set)."""
-    todo = ablation_variants(params, kind)
+    once on the task's transfer set and shared (a variant's transfer set is the
+    same or a prefix of it)."""
+    todo = ablation_variants(params, kind, task)
     for folder in variant_dirs(task.name, "-", kind):  # the stage's outputs, even if empty
         folder.parent.mkdir(parents=True, exist_ok=True)
     if not todo:

@@ -33,20 +33,40 @@ def teacher_config(params: Params, task: str) -> dict:
 
 def train_teacher(task: Task, params: Params, out_dir: Path, ckpt_path: Path,
                   progress: bool = True) -> dict:
-    """Fit the teacher; metrics and training curves to out_dir, weights to ckpt_path."""
+    """Fit the teacher; metrics and training curves to out_dir, weights to ckpt_path.
+
+    With ``teacher.pretrain_epochs`` > 0 it first trains that many epochs on the
+    task's pool (curves in out_dir/pretrain), keeping its best-on-validation
+    weights, then fine-tunes ``teacher.epochs`` on the training split from them
+    (a fresh optimiser and schedule, as a fine-tuning run starts)."""
     p, family = params.teacher, task.family
     set_seed(p.seed)
     model = family.build(task, params.model.teacher_depth, params.model.width, params)
     train = task.splits["train"]
-    result = fit(model, family.teacher_loss(model, task, params), len(train),
-                 lambda: family.evaluate(model, task, "val")[family.metric], p, p.seed,
+    val = lambda: family.evaluate(model, task, "val")[family.metric]  # noqa: E731
+    pre = None
+    if p.pretrain_epochs:
+        if "pool" not in task.splits:
+            raise ValueError(f"teacher.pretrain_epochs={p.pretrain_epochs} needs a pre-training "
+                             f"pool: set data.{task.name}.n_pool > 0 (tasks with one: "
+                             "mnist1d, listops, scan, numbers_ro)")
+        pool = task.splits["pool"]
+        pre = fit(model, family.teacher_loss(model, task, params, "pool"), len(pool), val,
+                  p.model_copy(update={"epochs": p.pretrain_epochs}), p.seed,
+                  f"teacher {task.name} pre-training", out_dir / "pretrain", progress=progress,
+                  metric_name=family.metric)
+    result = fit(model, family.teacher_loss(model, task, params), len(train), val, p, p.seed,
                  f"teacher {task.name}", out_dir / "live", progress=progress,
                  metric_name=family.metric)
     test = family.evaluate(model, task, "test", params.model.beams)
     metrics = {"task": task.name, **{f"test_{k}": v for k, v in test.items()},
                **family.test_record(params), f"val_{family.metric}": result.best_val,
-               "best_epoch": result.best_epoch, "wall_s": result.wall_s,
-               "n_params": count_parameters(model), "n_train": len(train)}
+               "best_epoch": result.best_epoch,
+               "wall_s": result.wall_s + (pre.wall_s if pre else 0.0),
+               "n_params": count_parameters(model), "n_train": len(train),
+               "n_pool": len(task.splits["pool"]) if pre else 0,
+               "pretrain_epochs": p.pretrain_epochs,
+               f"pretrain_val_{family.metric}": pre.best_val if pre else None}
     atomic_torch_save({"state_dict": model.state_dict(),
                        "config_hash": config_hash(teacher_config(params, task.name))},
                       ckpt_path)
