@@ -52,8 +52,11 @@ ax.set(xlabel="epoch", ylabel=f"validation {task.metric}");
 # %%
 display(Markdown(
     f"The teacher reaches {metrics[f'test_{task.metric}']:.1f} test {task.metric} "
-    f"({metrics[f'val_{task.metric}']:.1f} on validation, the checkpoint of epoch "
-    f"{metrics['best_epoch'] + 1} of {params.teacher.epochs}): {metrics['n_params']:,} "
+    f"({metrics[f'val_{task.metric}']:.1f} on validation, "
+    + ("the pre-trained checkpoint: no fine-tuning epoch beat it" if metrics["kept_pretrained"]
+       else f"the checkpoint of fine-tuning epoch {metrics['best_epoch'] + 1} of "
+       f"{params.teacher.epochs}")
+    + f"): {metrics['n_params']:,} "
     f"parameters trained on {metrics['n_train']:,} examples"
     + (f" after {metrics['pretrain_epochs']} epochs on a pool of {metrics['n_pool']:,} "
        f"(validation {metrics[f'pretrain_val_{task.metric}']:.1f} after pre-training)"

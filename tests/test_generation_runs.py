@@ -154,3 +154,47 @@ def test_worker_error_names_its_run(tmp_path, monkeypatch):
     assert torch.get_num_threads() == threads
     # the failure stops the other runs: a later run never finishes
     assert not (tmp_path / "r" / "in_order_random" / "seed1" / "metrics.json").exists()
+
+
+def pooled_copy_task() -> Task:
+    task = copy_task()
+    g = torch.Generator().manual_seed(1)
+    words = torch.randint(3, len(VOCAB), (64, 4), generator=g)
+    task.splits["pool"] = Split(torch.cat([words, torch.full((64, 1), 2)], 1),
+                                torch.cat([torch.full((64, 1), 1), words,
+                                           torch.full((64, 1), 2)], 1))
+    return task
+
+
+def test_teacher_pretrains_on_the_pool_then_fine_tunes(tmp_path, monkeypatch):
+    from layerkd.stages import teacher as stage
+
+    seen = []
+    real_fit = stage.fit
+
+    def recording_fit(model, loss_fn, n_train, evaluate, opt, *args, **kw):
+        seen.append((n_train, opt.epochs, opt.lr))
+        return real_fit(model, loss_fn, n_train, evaluate, opt, *args, **kw)
+
+    monkeypatch.setattr(stage, "fit", recording_fit)
+    raw = json.loads(json.dumps(TINY))
+    raw["teacher"].update(pretrain_epochs=3, finetune_lr=0.0001)
+    raw["tasks"] = ["scan"]
+    raw["data"]["scan"]["n_pool"] = 64
+    params = parse_params(raw)
+    m = train_teacher(pooled_copy_task(), params, tmp_path / "t", tmp_path / "t.pt", False)
+    assert seen == [(64, 3, params.teacher.lr), (32, 2, 0.0001)]  # pool, then training split
+    assert m["n_pool"] == 64 and m["pretrain_epochs"] == 3
+    assert (tmp_path / "t" / "pretrain" / "plots" / "metrics" / "val" / "bleu.tsv").exists()
+    # model selection covers the pre-trained weights: never below them on validation
+    assert m["val_bleu"] >= m["pretrain_val_bleu"]
+    assert isinstance(m["kept_pretrained"], bool)
+
+
+def test_pretraining_without_a_pool_names_the_parameter(tmp_path):
+    raw = json.loads(json.dumps(TINY))
+    raw["teacher"]["pretrain_epochs"] = 2
+    raw["tasks"] = ["scan"]
+    raw["data"]["scan"]["n_pool"] = 10
+    with pytest.raises(ValueError, match=r"teacher.pretrain_epochs=2 needs a pre-training pool"):
+        train_teacher(copy_task(), parse_params(raw), tmp_path / "t", tmp_path / "t.pt", False)

@@ -139,6 +139,9 @@ class TeacherParams(OptimParams):
     pretrain_epochs: int = Field(ge=0, description=(
         "epochs of supervised pre-training on the task's pool (data.<task>.n_pool) before "
         "the `epochs` of fine-tuning on the training split; 0 = none"))
+    finetune_lr: float | None = Field(gt=0, description=(
+        "learning rate of the fine-tuning after pre-training (null = lr); pre-training "
+        "and a teacher without a pool use lr"))
 
 
 class DistillParams(OptimParams):

@@ -153,14 +153,19 @@ def transfer_findings(runs: pd.DataFrame) -> str:
     for (task, init), part in s.groupby(["task", "init"], sort=False):
         steps = []
         for row in part.itertuples():
-            within = "within" if row.spread <= 2 * row.seed_std else "beyond"
-            steps.append(f"n = {row.size:,}: spread {row.spread:.1f} ({within} twice the "
-                         f"median seed std {row.seed_std:.1f}), gains over none "
+            if np.isnan(row.spread) or np.isnan(row.seed_std):
+                agree = "spread n/a (fewer than two matching strategies or seeds)"
+            else:
+                within = "within" if row.spread <= 2 * row.seed_std else "beyond"
+                agree = (f"spread {row.spread:.1f} ({within} twice the median seed std "
+                         f"{row.seed_std:.1f})")
+            steps.append(f"n = {row.size:,}: {agree}, gains over none "
                          f"{row.gain_min:+.1f} to {row.gain_max:+.1f}")
         out.append(f"- **{task}, {init.replace('_', ' ')} init**: " + "; ".join(steps) + ".")
-    holds = s[s["spread"] <= 2 * s["seed_std"]]
+    judged = s.dropna(subset=["spread", "seed_std"])
+    holds = judged[judged["spread"] <= 2 * judged["seed_std"]]
     out.append(f"\nThe strategies agree (spread within twice the seed std) in {len(holds)} of "
-               f"{len(s)} task x init x size cells.")
+               f"{len(judged)} task x init x size cells.")
     return "\n".join(out)
 
 
@@ -182,7 +187,7 @@ def transfer_macros(runs: pd.DataFrame, params: Params) -> dict[str, str]:
     full = s.groupby(["task", "init"])["size"].transform("max") == s["size"]
     return out | {
         "TransferAgreeCells": fmt(int((s["spread"] <= 2 * s["seed_std"]).sum())),
-        "TransferCells": fmt(len(s)),
+        "TransferCells": fmt(int((s["spread"].notna() & s["seed_std"].notna()).sum())),
         "TransferSpreadSmallest": fmt(s.loc[smallest, "spread"].mean()),
         "TransferSpreadFull": fmt(s.loc[full, "spread"].mean()),
         "TransferGainSmallest": fmt(s.loc[smallest, "gain_max"].max()),

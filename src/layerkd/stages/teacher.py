@@ -3,6 +3,7 @@ teacher on the task's whole training split; load it back for the later stages.""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from pathlib import Path
@@ -37,8 +38,10 @@ def train_teacher(task: Task, params: Params, out_dir: Path, ckpt_path: Path,
 
     With ``teacher.pretrain_epochs`` > 0 it first trains that many epochs on the
     task's pool (curves in out_dir/pretrain), keeping its best-on-validation
-    weights, then fine-tunes ``teacher.epochs`` on the training split from them
-    (a fresh optimiser and schedule, as a fine-tuning run starts)."""
+    weights, then fine-tunes ``teacher.epochs`` on the training split from them at
+    ``teacher.finetune_lr`` (a fresh optimiser and schedule, as a fine-tuning run
+    starts); the pre-trained
+    weights are kept when no fine-tuning epoch beats them on validation."""
     p, family = params.teacher, task.family
     set_seed(p.seed)
     model = family.build(task, params.model.teacher_depth, params.model.width, params)
@@ -55,18 +58,27 @@ def train_teacher(task: Task, params: Params, out_dir: Path, ckpt_path: Path,
                   p.model_copy(update={"epochs": p.pretrain_epochs}), p.seed,
                   f"teacher {task.name} pre-training", out_dir / "pretrain", progress=progress,
                   metric_name=family.metric)
-    result = fit(model, family.teacher_loss(model, task, params), len(train), val, p, p.seed,
+    pretrained = copy.deepcopy(model.state_dict()) if pre else None
+    tune = p.model_copy(update={"lr": p.finetune_lr}) if pre and p.finetune_lr else p
+    result = fit(model, family.teacher_loss(model, task, params), len(train), val, tune, p.seed,
                  f"teacher {task.name}", out_dir / "live", progress=progress,
                  metric_name=family.metric)
+    # Model selection on validation covers the pre-trained weights too: fine-tuning on
+    # a small training split can lose what the pool taught (kept and recorded if so).
+    kept_pretrained = bool(pre and pre.best_val > result.best_val)
+    if kept_pretrained:
+        model.load_state_dict(pretrained)
     test = family.evaluate(model, task, "test", params.model.beams)
     metrics = {"task": task.name, **{f"test_{k}": v for k, v in test.items()},
-               **family.test_record(params), f"val_{family.metric}": result.best_val,
-               "best_epoch": result.best_epoch,
+               **family.test_record(params), f"val_{family.metric}":
+               pre.best_val if kept_pretrained else result.best_val,
+               "best_epoch": -1 if kept_pretrained else result.best_epoch,
                "wall_s": result.wall_s + (pre.wall_s if pre else 0.0),
                "n_params": count_parameters(model), "n_train": len(train),
                "n_pool": len(task.splits["pool"]) if pre else 0,
                "pretrain_epochs": p.pretrain_epochs,
-               f"pretrain_val_{family.metric}": pre.best_val if pre else None}
+               f"pretrain_val_{family.metric}": pre.best_val if pre else None,
+               "kept_pretrained": kept_pretrained}
     atomic_torch_save({"state_dict": model.state_dict(),
                        "config_hash": config_hash(teacher_config(params, task.name))},
                       ckpt_path)
