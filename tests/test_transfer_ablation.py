@@ -132,3 +132,12 @@ def test_macros_are_computed_and_defined_without_runs():
     assert m["TransferGainSmallest"] == "8.0" and m["TransferGainFull"] == "2.0"
     empty = tr.transfer_macros(pd.DataFrame(columns=tr.COLUMNS), p)
     assert empty["TransferCells"] == "n/a" and empty["TransferAblationFractions"] == "10\\,\\%"
+
+
+def test_findings_say_n_a_with_one_matching_strategy_or_seed():
+    ablation, students = fake_runs()
+    p = params_with({"fractions": [0.1], "strategies": ["none", "forward"], "seeds": [0]})
+    runs = tr.transfer_runs(ablation, students, p)
+    text = tr.transfer_findings(runs)
+    assert "spread n/a (fewer than two matching strategies or seeds)" in text
+    assert "in 0 of 0 task x init x size cells" in text

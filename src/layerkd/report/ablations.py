@@ -9,7 +9,6 @@ hidden term, the same at every setting), which is every setting's baseline.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import matplotlib
 
@@ -22,6 +21,7 @@ import seaborn as sns  # noqa: E402
 from ..config import NO_HIDDEN, Params  # noqa: E402
 from ..strategies import LABELS, STRATEGIES  # noqa: E402
 from .paper_text import fmt, macro_name  # noqa: E402
+from .style import save  # noqa: E402
 from .tables import cell, latex_escape  # noqa: E402
 
 # kind -> (the swept setting in words, short axis / row label)
@@ -140,11 +140,7 @@ def gain_figure(runs: pd.DataFrame, kind: str, path) -> None:
         ax.set(title=task, xlabel=SETTING_NAMES[kind][0],
                ylabel=f"gain over none ({metric} points)")
         ax.legend(fontsize=7)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    save(fig, path)
 
 
 def _tt_list(names) -> str:

@@ -8,7 +8,6 @@ split point of every curve.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import matplotlib
 
@@ -21,6 +20,7 @@ import seaborn as sns  # noqa: E402
 from ..config import INITS, NO_HIDDEN, Params  # noqa: E402
 from ..strategies import LABELS, STRATEGIES  # noqa: E402
 from .paper_text import fmt  # noqa: E402
+from .style import save  # noqa: E402
 from .tables import cell  # noqa: E402
 
 COLUMNS = ["task", "init", "strategy", "seed", "size", "score", "metric", "source"]
@@ -134,11 +134,7 @@ def transfer_figure(runs: pd.DataFrame, path) -> None:
                    xlabel="transfer set (training examples)",
                    ylabel=f"gain over none ({metric} points)")
             ax.legend(fontsize=6)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    save(fig, path)
 
 
 def transfer_findings(runs: pd.DataFrame) -> str:
