@@ -61,6 +61,10 @@ def claims(params: dict) -> list[tuple[str, str, list[str]]]:
         ("a_hid sweep", "dvc repro " + " ".join(f"ablate_a_hid@{t}" for t in ab["a_hid"]["tasks"]),
          main_runs(ab["a_hid"]["tasks"])
          + [f"06_ablations_a_hid_{t}" for t in ab["a_hid"]["tasks"]]),
+        ("Transfer-set ablation",
+         "dvc repro " + " ".join(f"ablate_transfer@{t}" for t in ab["transfer"]["tasks"]),
+         main_runs(ab["transfer"]["tasks"])
+         + [f"06_ablations_transfer_{t}" for t in ab["transfer"]["tasks"]]),
         ("Everything (paper/, metrics/)", "dvc repro", None),
     ]
 
