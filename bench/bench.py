@@ -62,12 +62,14 @@ def peak_rss_mb() -> float:
 
 
 def synthetic_task(params, seed: int = 0) -> Task:
-    """Random inputs with the default task's shapes: 16 patch tokens of 49 pixels."""
+    """Random inputs with the default mnist task's shapes (16 patch tokens of 49
+    pixels) and split sizes."""
     patch = params.data.mnist.patch
     tokens, features = (28 // patch) ** 2, patch * patch
     g = torch.Generator().manual_seed(seed)
-    sizes = {"train": params.distill.transfer_size, "val": params.data.mnist.n_val,
-             "test": params.data.mnist.n_test}
+    m = params.data.mnist  # the mnist students' transfer set (null: its whole training split)
+    n_train = params.for_task("mnist").distill.transfer_size or 5000 - m.n_val - m.n_test
+    sizes = {"train": n_train, "val": m.n_val, "test": m.n_test}
     splits = {k: Split(torch.rand(n, tokens, features, generator=g),
                        torch.randint(0, 10, (n,), generator=g)) for k, n in sizes.items()}
     return Task("bench", splits, features, 10, tokens, family_name="classifier")

@@ -53,7 +53,8 @@ def main() -> None:
     # params.yaml with this benchmark's sizes (every key is required)
     raw = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())
     raw["overrides"], raw["angles"]["seeds"] = {}, seeds[:1]
-    for section in (raw["ablations"], raw["ablations"]["objective"], raw["ablations"]["a_hid"]):
+    for section in (raw["ablations"], *(raw["ablations"][k] for k in
+                                        ("objective", "a_hid", "transfer"))):
         section["tasks"] = []
     raw["model"].update(width=64, heads=4, teacher_depth=4)
     raw["teacher"].update(epochs=1)
