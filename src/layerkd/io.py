@@ -14,7 +14,9 @@ def _umask() -> int:
     return mask
 
 
-# mkstemp creates 0600 files; results get the mode any new file gets (0644 under umask 022)
+# mkstemp creates 0600 files; results get the mode any new file gets (0644 under umask 022).
+# The umask is read once, here: reading it means setting it, which must not happen
+# while worker threads (distill.threads) create files.
 _FILE_MODE = 0o666 & ~_umask()
 
 

@@ -19,6 +19,7 @@ from .schema import (
     NO_HIDDEN,
     NORMS,
     PAIR_REDUCTIONS,
+    POOL_TASKS,
     SETTING_ABLATIONS,
     TASK_FAMILIES,
     TASKS,
@@ -42,7 +43,7 @@ __all__ = [
     'ConfigError', 'DEVICES', 'DataParams', 'DigitsData', 'DistillParams',
     'GENERATION_TASKS', 'HIDDEN_DISTANCES', 'INITS', 'ListopsData', 'Mnist1dData',
     'MnistData', 'ModelParams', 'NORMS', 'NO_HIDDEN', 'NumbersRoData',
-    'ObjectiveAblationParams', 'OptimParams', 'PAIR_REDUCTIONS', 'Params', 'RuntimeParams',
+    'ObjectiveAblationParams', 'OptimParams', 'PAIR_REDUCTIONS', 'POOL_TASKS', 'Params', 'RuntimeParams',
     'SETTING_ABLATIONS', 'ScanData', 'TASKS', 'TASK_FAMILIES', 'TaskOverrides',
     'TeacherParams', 'load_params', 'parse_params',
 ]

@@ -16,6 +16,7 @@ from .schema import (
     INITS,
     NORMS,
     PAIR_REDUCTIONS,
+    POOL_TASKS,
     SETTING_ABLATIONS,
     TASKS,
     AnglesParams,
@@ -102,7 +103,7 @@ class Params(_Strict):
                          f"overrides.{task}.teacher.pretrain_epochs={epochs}")
                 allowed = (f"set data.{task}.n_pool > 0" if pool is not None else
                            f"task {task!r} has no pre-training pool (tasks with one: "
-                           "mnist1d, listops, scan, numbers_ro): use 0")
+                           f"{', '.join(POOL_TASKS)}): use 0")
                 raise ValueError(f"{where} is not allowed for task {task!r}: {allowed}")
 
     def _check_shared(self) -> None:

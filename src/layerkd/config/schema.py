@@ -101,6 +101,11 @@ class DataParams(_Strict):
     numbers_ro: NumbersRoData
 
 
+# the tasks whose data stage can generate a teacher pre-training pool (data.<task>.n_pool)
+POOL_TASKS = tuple(name for name, field in DataParams.model_fields.items()
+                   if "n_pool" in getattr(field.annotation, "model_fields", {}))
+
+
 class ModelParams(_Strict):
     width: int = Field(ge=8, description="hidden size of the teacher")
     heads: int = Field(ge=1, description="attention heads (must divide every width)")

@@ -22,7 +22,7 @@ from ..config import NO_HIDDEN, Params  # noqa: E402
 from ..strategies import LABELS, STRATEGIES  # noqa: E402
 from .paper_text import fmt, macro_name  # noqa: E402
 from .style import save  # noqa: E402
-from .tables import cell, latex_escape  # noqa: E402
+from .tables import cell, latex_escape, tt_list  # noqa: E402
 
 # kind -> (the swept setting in words, short axis / row label)
 SETTING_NAMES = {"objective": ("hidden distance", "distance"),
@@ -143,10 +143,6 @@ def gain_figure(runs: pd.DataFrame, kind: str, path) -> None:
     save(fig, path)
 
 
-def _tt_list(names) -> str:
-    return ", ".join(rf"\texttt{{{latex_escape(n)}}}" for n in names)
-
-
 def describe(params: Params, kind: str) -> str:
     """One sentence of what the ablation ran (for captions): tasks, init, seeds
     and the objective around the swept setting."""
@@ -170,12 +166,12 @@ def param_macros(params: Params) -> dict[str, str]:
     for kind in ("objective", "a_hid"):
         a = params.ablations.sweep(kind)
         prefix = "ObjectiveAblation" if kind == "objective" else "AHidAblation"
-        out[prefix + "Tasks"] = _tt_list(a.tasks) or "none"
+        out[prefix + "Tasks"] = tt_list(a.tasks) or "none"
         out[prefix + "Init"] = latex_escape(a.init.replace("_", " "))
         out[prefix + "Seeds"] = fmt(len(a.seeds))
         out[prefix + "Strategies"] = latex_escape(", ".join(s.replace("_", "-")
                                                             for s in a.strategies))
-        out[prefix + "Settings"] = (_tt_list(a.distances) if kind == "objective"
+        out[prefix + "Settings"] = (tt_list(a.distances) if kind == "objective"
                                     else ", ".join(f"{v:g}" for v in a.values))
     out[macro_name("objective ablation batch divide")] = (
         "with" if params.ablations.objective.batch_divide else "without")

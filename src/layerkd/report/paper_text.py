@@ -154,7 +154,7 @@ def reproducibility_table(params, teachers: pd.DataFrame, students: pd.DataFrame
         rows.append({
             "task": task,
             "split train/val/test": "/".join(str(card["sizes"][s]) for s in ("train", "val", "test")),
-            "transfer set": transfer_examples(runs, p, card),
+            "transfer set": int(runs["transfer_size"].iloc[0]),
             "teacher pool x epochs": (f"{int(t['n_pool'])} x {int(t['pretrain_epochs'])}"
                                       if t.get("n_pool") else "-"),
             "teacher blocks": p.model.teacher_depth, "student blocks": p.distill.student_depth,
@@ -169,16 +169,6 @@ def reproducibility_table(params, teachers: pd.DataFrame, students: pd.DataFrame
             "data checksum": card["checksum"][:12],
         })
     return pd.DataFrame(rows).set_index("task")
-
-
-def transfer_examples(runs: pd.DataFrame, params, card: dict) -> int:
-    """Examples the students distilled on: as the runs record it, or (runs made
-    before they recorded it, kept by the resume logic) from the parameters."""
-    recorded = runs["transfer_size"].dropna() if "transfer_size" in runs else pd.Series()
-    if len(recorded):
-        return int(recorded.iloc[0])
-    train = int(card["sizes"]["train"])
-    return min(params.distill.transfer_size or train, train)
 
 
 def data_macros(tasks: list[str], data_root: str | Path = "data") -> dict[str, str]:

@@ -70,6 +70,11 @@ def latex_escape(text) -> str:
     return out
 
 
+def tt_list(names) -> str:
+    """Names as a LaTeX list of typewriter words: \\texttt{a}, \\texttt{b}."""
+    return ", ".join(rf"\texttt{{{latex_escape(n)}}}" for n in names)
+
+
 LONG_TABLE_ROWS = 30  # more rows than fit beside text: a longtable that breaks across pages
 
 

@@ -21,7 +21,7 @@ from ..config import INITS, NO_HIDDEN, Params  # noqa: E402
 from ..strategies import LABELS, STRATEGIES  # noqa: E402
 from .paper_text import fmt  # noqa: E402
 from .style import save  # noqa: E402
-from .tables import cell  # noqa: E402
+from .tables import cell, tt_list  # noqa: E402
 
 COLUMNS = ["task", "init", "strategy", "seed", "size", "score", "metric", "source"]
 
@@ -168,10 +168,8 @@ def transfer_findings(runs: pd.DataFrame) -> str:
 def transfer_macros(runs: pd.DataFrame, params: Params) -> dict[str, str]:
     """What the paper quotes of the transfer-set ablation, computed from its runs
     (every macro is defined, "n/a" without runs, so the paper always compiles)."""
-    from .ablations import _tt_list
-
     a = params.ablations.transfer
-    out = {"TransferAblationTasks": _tt_list(a.tasks) or "none",
+    out = {"TransferAblationTasks": tt_list(a.tasks) or "none",
            "TransferAblationFractions": ", ".join(f"{100 * f:g}\\,\\%" for f in a.fractions),
            "TransferAblationSeeds": fmt(len(a.seeds))}
     s = transfer_summary(runs) if len(runs) else pd.DataFrame()

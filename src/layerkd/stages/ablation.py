@@ -93,7 +93,7 @@ def transfer_variants(params: Params, n_full: int) -> dict[str, Params]:
     own transfer set has ``n_full`` examples (its main runs, not trained again).
 
     A fraction f distils on the first round(f * n_full) examples (at least one
-    batch) for the main runs' number of optimiser steps: epochs and the
+    example) for the main runs' number of optimiser steps: epochs and the
     validation interval are scaled by n_full / size (rounded), so a smaller set is
     seen more often and only the amount of data changes."""
     a, d = params.ablations.transfer, params.distill

@@ -60,16 +60,20 @@ def distill_all(task: Task, params: Params, teacher, cache, init: str, results_d
 
 
 STAMP = "settings.sha256"  # in each run folder: the settings_key it was trained under
+# The layout of a run's metrics.json: raise it when a field is added or changes
+# meaning, so that runs written before are trained again instead of being kept
+# without it (3: transfer_size and epochs recorded).
+RECORD_VERSION = 3
 
 
 def settings_key(task: Task, params: Params, init: str, teacher) -> str:
     """A hash of everything a student's result depends on but its strategy and
-    seed: the task, the model and distill settings (the run lists and the
+    seed, and of the layout of its record (``RECORD_VERSION``): the task, the model and distill settings (the run lists and the
     grouping excepted), the initialisation, the transfer, validation and test
     data, and the teacher's weights."""
     d = params.distill.model_dump(exclude={"strategies", "seeds", "inits", "batch_students"})
-    h = hashlib.sha256(json.dumps([task.name, init, params.model.model_dump(), d,
-                                   params.student_width], sort_keys=True).encode())
+    h = hashlib.sha256(json.dumps([RECORD_VERSION, task.name, init, params.model.model_dump(),
+                                   d, params.student_width], sort_keys=True).encode())
     transfer = task.splits["train"].subset(params.distill.transfer_size)
     splits = [transfer, task.splits["val"], task.splits["test"]]  # val picks the checkpoint
     tensors = [t for sp in splits for t in (sp.x, sp.y, sp.mask)]

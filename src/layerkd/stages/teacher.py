@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..config import Params
+from ..config import POOL_TASKS, Params
 from ..io import atomic_torch_save, atomic_write_json
 from ..models import count_parameters
 from ..paths import teacher_paths
@@ -52,7 +52,7 @@ def train_teacher(task: Task, params: Params, out_dir: Path, ckpt_path: Path,
         if "pool" not in task.splits:
             raise ValueError(f"teacher.pretrain_epochs={p.pretrain_epochs} needs a pre-training "
                              f"pool: set data.{task.name}.n_pool > 0 (tasks with one: "
-                             "mnist1d, listops, scan, numbers_ro)")
+                             f"{', '.join(POOL_TASKS)})")
         pool = task.splits["pool"]
         pre = fit(model, family.teacher_loss(model, task, params, "pool"), len(pool), val,
                   p.model_copy(update={"epochs": p.pretrain_epochs}), p.seed,

@@ -23,6 +23,9 @@ from tqdm import tqdm
 from ..config import OptimParams
 
 
+FUSED_ADAMW_DEVICES = ("cpu", "cuda")  # where torch has a fused AdamW kernel
+
+
 def set_seed(seed: int) -> None:
     """Seed python, numpy and torch, and ask torch for deterministic kernels."""
     random.seed(seed)
@@ -96,7 +99,10 @@ def fit(
     start = time.perf_counter()
     gen = torch.Generator().manual_seed(seed)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=opt.lr, weight_decay=opt.weight_decay)
+    # fused: one kernel per step instead of a loop over the tensors (bench/generation.md:
+    # 1.07x per step of a small student); the same update up to rounding
+    optimizer = torch.optim.AdamW(params, lr=opt.lr, weight_decay=opt.weight_decay,
+                                  fused=params[0].device.type in FUSED_ADAMW_DEVICES)
     steps_per_epoch = math.ceil(n_train / opt.batch_size)
     schedule = warmup_cosine(optimizer, opt.epochs * steps_per_epoch, opt.warmup_frac)
     live = None
