@@ -89,3 +89,11 @@ def test_committed_default_depth_none_not_beaten_by_a_shallower_one():
                 for t in params.ablations.tasks for i in params.distill.inits}
     beaten = {k: v for k, v in verdicts.items() if v.startswith("yes")}
     assert not beaten, beaten
+
+
+def test_readme_tables_are_the_generated_ones():
+    """Every README table under a heading naming `paper/tables/<name>.md` equals that
+    file (after `dvc repro`: python -m layerkd.readme_tables)."""
+    from layerkd.readme_tables import stale
+
+    assert stale(ROOT / "README.md", ROOT) == []
