@@ -27,7 +27,8 @@ from layerkd.train.loop import fit
 SETTINGS = dict(n_train=200, n_val=100, n_test=200, n_pool=600, seed=0, depth=8,
                 student_depth=2, width=64, heads=4, kv_heads=2, mlp_ratio=2,
                 pretrain_epochs=60, pretrain_lr=3e-3, finetune_epochs=10, finetune_lr=5e-4,
-                student_epochs=40, student_lr=2e-3, batch_size=64, threads=2)
+                student_epochs=40, student_lr=2e-3, batch_size=64, threads=2,
+                finetune_mix_pool=False)
 
 
 def scores(model, a, split):
@@ -62,7 +63,11 @@ def main() -> None:
         metric_name="mc")
     out["pretrain_s"] = round(time.perf_counter() - start, 1)
     out["pretrained"] = {"val": scores(teacher, a, "val"), "test": scores(teacher, a, "test")}
-    out["finetune_s"] = train(teacher, a["x_train"], a, s["finetune_epochs"], s["finetune_lr"],
+    tune = a["x_train"]
+    if s["finetune_mix_pool"]:  # rehearsal: the pool's statements beside the questions
+        pool = torch.nn.functional.pad(a["x_pool"], (0, tune.shape[1] - a["x_pool"].shape[1]))
+        tune = torch.cat([tune, pool])
+    out["finetune_s"] = train(teacher, tune, a, s["finetune_epochs"], s["finetune_lr"],
                               s, "finetune")
     out["teacher"] = {"val": scores(teacher, a, "val"), "test": scores(teacher, a, "test")}
     for init in ("weight_copy", "random"):
