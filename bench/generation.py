@@ -231,7 +231,7 @@ def render(r: dict) -> str:
     ms = r["variants_ms"]
     base = next(iter(ms.values()))
     gflops = r["step_gflop"] / (base / 1e3)
-    epochs = r["sizes"]["transfer"] and r["epoch_s"]
+    epochs = r["epoch_s"]
     lines = [
         f"# Benchmark: the encoder-decoder students ({r['task']}'s shapes)",
         "",

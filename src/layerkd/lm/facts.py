@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data.tokens import BOS, EOS, PAD, SPECIALS, vocab_array
+from ..data.tokens import BOS, PAD, SPECIALS, encode, vocab_array
 
 ATTRIBUTES = {
     "city": ("paris", "lima", "oslo", "cairo", "delhi", "tokyo", "quito", "rome", "dakar",
@@ -119,11 +119,8 @@ def build_facts(n_train: int = 200, n_val: int = 100, n_test: int = 200, n_pool:
 
 
 def _encode(seqs: list[list[str]], index: dict[str, int]) -> np.ndarray:
-    length = 2 + max(map(len, seqs))
-    out = np.full((len(seqs), length), PAD, dtype=np.int64)
-    for i, words in enumerate(seqs):
-        out[i, : len(words) + 2] = [BOS, *(index[w] for w in words), EOS]
-    return out
+    """BOS words EOS PAD ..., as long as the longest sequence (``data.tokens.encode``)."""
+    return encode(seqs, list(index), 2 + max(map(len, seqs)), bos=True, eos=True)
 
 
 def _choices(who, names, values, index, rng) -> dict[str, np.ndarray]:
