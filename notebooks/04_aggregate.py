@@ -16,11 +16,12 @@ import pandas as pd
 from IPython.display import Image, Markdown, display
 
 from layerkd import paths
-from layerkd.config import CLASSIFICATION_TASKS, GENERATION_TASKS, load_params
+from layerkd.config import CLASSIFICATION_TASKS, GENERATION_TASKS, LLM_TASK, load_params
 from layerkd.io import atomic_write_json, atomic_write_text
 from layerkd.report import ablations as ar
 from layerkd.report import angle_figures as fa
 from layerkd.report import collect, figures, paper_text, stats, tables
+from layerkd.report import llm as rl
 from layerkd.report import objective as obr
 from layerkd.report import transfer as tr
 
@@ -71,6 +72,26 @@ for name, task_names in groups.items():
                     + obr.objective_caption(students, task_names))
 
 # %% [markdown]
+# ## Table 3 (the decoder-only task, `facts`: multiple choice and exact match)
+# The paper's Qwen3 setting at CPU size (stages `llm_teacher`, `llm_distill`):
+# layer-reduced, weight-copied students of a small Qwen3 teacher.
+
+# %%
+llm_teacher, llm_students = rl.collect_llm(paths.RESULTS, params.llm)
+low, high = rl.hidden_share_range(llm_students)
+write_table("table3_llm", rl.table3(llm_teacher, llm_students),
+            f"Decoder-only ({LLM_TASK}, Qwen3 {params.llm.model.teacher_depth} blocks into "
+            f"{params.llm.distill.student_depth}): test multiple-choice accuracy (log-likelihood "
+            "of each ending, as HellaSwag) and exact match of the greedy answer (as "
+            "CommonsenseQA), \\%, mean $\\pm$ std over seeds. Objective: cross-entropy + KL + "
+            f"{params.llm.distill.a_hid:g} x squared distance of unit-normalised block outputs "
+            f"(the official LLM objective); the hidden term is {low:.0f} to {high:.0f} \\% of "
+            "the last epoch's loss.")
+path = figs / f"strategies_{LLM_TASK}.png"
+rl.llm_figure(llm_teacher, llm_students, path)
+add_figure(path, f"{LLM_TASK}: every seed's test scores per strategy; dashed: the teacher.")
+
+# %% [markdown]
 # Validation scores of the same runs (the best validated epoch, which chose each
 # checkpoint), to read beside the test scores above.
 
@@ -96,11 +117,14 @@ write_table("hidden_share", obr.hidden_share_table(students, params.tasks),
 # ranking: the paper's numbers (`reference/official_results.csv`) and ours.
 
 # %%
-comparison = tables.comparison_table(summary, paths.PAPER_RESULTS)
+comparison = tables.comparison_table(
+    pd.concat([summary, rl.comparison_rows(llm_students)], ignore_index=True),
+    paths.PAPER_RESULTS)
 write_table("comparison", comparison.set_index("source"),
             "The paper's result shape and ours: gain over no matching and spread between "
             "strategies (points of the task's metric). Ours: "
-            + obr.objective_caption(students, params.tasks))
+            + obr.objective_caption(students, params.tasks)
+            + f" {LLM_TASK} (MC: multiple choice, EM: exact match): the official LLM objective.")
 
 # %% [markdown]
 # ## Statistics (seed-paired; `scipy.stats`, `statsmodels`)
@@ -174,7 +198,7 @@ add_figure(path, "Gain of each matching strategy over no matching, paired by see
 # ## Angles: teacher layers seen from the student (stage `angles`)
 
 # %%
-reports = {t: json.loads(paths.angles_file(t).read_text()) for t in params.tasks}
+reports = {t: json.loads(paths.angles_file(t).read_text()) for t in [*params.tasks, LLM_TASK]}
 angle_table = fa.angle_table(reports)
 write_table("angles", angle_table.set_index("task"),
             "Angles at the student between two teacher blocks: share of acute angles (\\%), "
@@ -332,6 +356,7 @@ if len(generated) and "test_exact_match" in generated:
     values.update(paper_text.exact_match_macros(teachers, collect.summarise(
         generated, "test_exact_match")))
 values.update(obr.convergence_macros(convergence))
+values.update(rl.llm_macros(llm_teacher, llm_students))
 values.update({paper_text.macro_name("machine", k): str(v).replace("_", "\\_")
                for k, v in machine.items()})
 atomic_write_text(paths.MACROS, paper_text.macros_tex(values))

@@ -15,8 +15,11 @@ params_file = "params.yaml"
 from IPython.display import Image, Markdown, display
 
 from layerkd import paths
-from layerkd.config import load_params
+from layerkd.config import LLM_TASK, load_params
 from layerkd.io import atomic_write_json
+from layerkd.lm.angles import angle_report as llm_angle_report
+from layerkd.lm.task import Facts
+from layerkd.lm.teacher import load_teacher
 from layerkd.report import angle_figures as fa
 from layerkd.stages.angles import angle_report
 from layerkd.tasks import load_task
@@ -28,6 +31,11 @@ for task_name in all_params.tasks:
     params = all_params.for_task(task_name)
     reports[task_name] = angle_report(load_task(task_name, params), params)
     atomic_write_json(paths.angles_file(task_name), reports[task_name])
+# the decoder-only task (Qwen3): the hidden states `transformers` returns
+facts = Facts.load()
+reports[LLM_TASK] = llm_angle_report(all_params.llm, all_params.angles, facts,
+                                     load_teacher(all_params.llm, facts))
+atomic_write_json(paths.angles_file(LLM_TASK), reports[LLM_TASK])
 
 # %% [markdown]
 # Share of acute angles (%) and mean cosine per run and stack, mean over the

@@ -11,7 +11,7 @@ import torch
 pytest.importorskip("transformers")
 
 from layerkd.data.tokens import EOS, PAD  # noqa: E402
-from layerkd.lm.facts import ATTRIBUTES, QUESTIONS, STATEMENTS, build_facts  # noqa: E402
+from layerkd.data.facts import ATTRIBUTES, QUESTIONS, STATEMENTS, build_facts  # noqa: E402
 from layerkd.lm.qwen import (  # noqa: E402
     OFFICIAL_COPY_MAP,
     build_qwen3,

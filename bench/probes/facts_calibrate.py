@@ -19,7 +19,7 @@ import torch
 
 from layerkd.config import OptimParams
 from layerkd.lm.distill import lm_loss_fn
-from layerkd.lm.facts import build_facts
+from layerkd.data.facts import build_facts
 from layerkd.lm.qwen import build_qwen3, layer_reduced_student, qwen3_config
 from layerkd.lm.score import choice_accuracy, exact_match
 from layerkd.train.loop import fit

@@ -5,10 +5,12 @@ rejected, and every error names the parameter, the bad value and what is allowed
 
     schema     the sections (data, model, teacher, distill, angles), allowed values
     ablations  the ablation sweeps
+    llm        the decoder-only task (section llm)
     params     Params (the whole file), overrides per task, load_params / parse_params
 """
 
 from .ablations import AblationParams, AHidAblationParams, ObjectiveAblationParams
+from .llm import LLM_TASK, LLMParams
 from .params import Params, RuntimeParams, TaskOverrides, load_params, parse_params
 from .schema import (
     CLASSIFICATION_TASKS,
@@ -41,7 +43,7 @@ from .schema import (
 __all__ = [
     'AHidAblationParams', 'AblationParams', 'AnglesParams', 'CLASSIFICATION_TASKS',
     'ConfigError', 'DEVICES', 'DataParams', 'DigitsData', 'DistillParams',
-    'GENERATION_TASKS', 'HIDDEN_DISTANCES', 'INITS', 'ListopsData', 'Mnist1dData',
+    'GENERATION_TASKS', 'HIDDEN_DISTANCES', 'INITS', 'LLMParams', 'LLM_TASK', 'ListopsData', 'Mnist1dData',
     'MnistData', 'ModelParams', 'NORMS', 'NO_HIDDEN', 'NumbersRoData',
     'ObjectiveAblationParams', 'OptimParams', 'PAIR_REDUCTIONS', 'POOL_TASKS', 'Params', 'RuntimeParams',
     'SETTING_ABLATIONS', 'ScanData', 'TASKS', 'TASK_FAMILIES', 'TaskOverrides',

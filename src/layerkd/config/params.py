@@ -10,6 +10,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from ..strategies import STRATEGIES
 from .ablations import AblationParams
+from .llm import LLMParams
 from .schema import (
     DEVICES,
     HIDDEN_DISTANCES,
@@ -54,6 +55,7 @@ class Params(_Strict):
     angles: AnglesParams
     ablations: AblationParams
     overrides: dict[str, TaskOverrides] = Field(description="task -> per-task changes")
+    llm: LLMParams = Field(description="the decoder-only task (config.llm)")
 
     def for_task(self, task: str) -> Params:
         """These parameters with ``overrides[task]`` applied (and validated)."""

@@ -9,6 +9,8 @@
     listops     ListOps expressions by the published generator
     scan        SCAN commands -> action sequences, from its grammar
     numbers_ro  numbers in English words -> Romanian words
+    facts       people and their attributes: the decoder-only task's world, pool,
+                questions and multiple choice (its own keys: see the module)
     generate    a task's data from params.yaml, saved with its card (the data stage)
 
 Every builder is a pure function of its arguments (a fixed seed gives the same

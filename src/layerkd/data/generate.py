@@ -7,11 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import TASKS, Params
+from ..config import LLM_TASK, TASKS, Params
 from ..paths import DATA, data_file
 from . import build
 from .mnist import build_mnist
 from .mnist1d import build_mnist1d
+from .facts import build_facts
 from .store import save_dataset
 
 
@@ -21,9 +22,11 @@ def build_arrays(task: str, params: Params) -> dict[str, np.ndarray]:
         return build_mnist(d.mnist.n_val, d.mnist.n_test, d.seed)
     if task == "mnist1d":
         return build_mnist1d(**d.mnist1d.model_dump())
+    if task == LLM_TASK:
+        return build_facts(**params.llm.data.model_dump())
     if task in TASKS:
         return build(task, seed=d.seed, **getattr(d, task).model_dump())
-    raise ValueError(f"task must be one of {list(TASKS)}, got {task!r}")
+    raise ValueError(f"task must be one of {[*TASKS, LLM_TASK]}, got {task!r}")
 
 
 def build_data(task: str, params: Params, root: str | Path = DATA) -> dict:

@@ -30,7 +30,9 @@ def save_dataset(arrays: dict[str, np.ndarray], path: Path) -> dict:
     atomic_write_bytes(path, buf.getvalue())
     card = {
         "checksum": checksum(arrays),
-        "sizes": {k[2:]: int(len(v)) for k, v in arrays.items() if k.startswith("y_")},
+        # examples per split: the labels' lengths (the decoder-only task has none: its sequences')
+        "sizes": {k[2:]: int(len(v)) for k, v in arrays.items()
+                  if k.startswith("y_" if "y_train" in arrays else "x_")},
     }
     atomic_write_text(path.with_suffix(".json"), json.dumps(card, indent=2))
     return card

@@ -56,3 +56,20 @@ def example_table(arrays: dict, task: str, n: int = 5) -> pd.DataFrame | None:
         return pd.DataFrame({"expression": decode_tokens(arrays["x_train"][:n], arrays["vocab"]),
                              "value": arrays["y_train"][:n]})
     return None
+
+
+def facts_examples(arrays: dict, n: int = 4) -> dict[str, pd.DataFrame]:
+    """The decoder-only task's sequences as text: pool statements, fine-tuning
+    questions with their answers, and multiple-choice items (endings, the true one)."""
+    from ..data import decode_tokens
+
+    vocab = arrays["vocab"]
+    words = lambda ids: [str(vocab[i]) for i in ids]  # noqa: E731
+    choices = [{"context": " ".join(words(c[c > 0][1:])), "endings": " | ".join(words(e)),
+                "true ending": str(vocab[e[label]])}
+               for c, e, label in zip(arrays["mc_context_test"][:n], arrays["mc_endings_test"][:n],
+                                      arrays["mc_label_test"][:n])]
+    return {"pre-training pool": pd.DataFrame({"statement": decode_tokens(arrays["x_pool"][:n], vocab)}),
+            "fine-tuning questions": pd.DataFrame(
+                {"question and answer": decode_tokens(arrays["x_train"][:n], vocab)}),
+            "test multiple choice": pd.DataFrame(choices)}

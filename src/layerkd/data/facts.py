@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data.tokens import BOS, PAD, SPECIALS, encode, vocab_array
+from .tokens import BOS, PAD, SPECIALS, encode, vocab_array
 
 ATTRIBUTES = {
     "city": ("paris", "lima", "oslo", "cairo", "delhi", "tokyo", "quito", "rome", "dakar",

@@ -1,0 +1,97 @@
+"""Table 3 (the decoder-only task): the teacher and every strategy's students on
+multiple choice (accuracy, HellaSwag-style) and generated answers (exact match,
+CommonsenseQA-style), mean ± std over seeds; their rows of the comparison
+table; a figure with every seed; the numbers the paper's text quotes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..config import LLM_TASK, LLMParams
+from ..lm.task import SCORE_NAMES
+from ..strategies import LABELS
+from .collect import summarise
+from .style import INIT_LABELS, save
+from .tables import results_table
+
+COLUMNS = {f"test_{k}": f"{name} (%)" for k, name in SCORE_NAMES.items()}
+COMPARISON_TASKS = {"test_mc": f"{LLM_TASK} (MC)", "test_em": f"{LLM_TASK} (EM)"}
+
+
+def collect_llm(results_root: str | Path, llm: LLMParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(teacher, students) frames of the runs the parameters ask for."""
+    root = Path(results_root) / LLM_TASK
+    path = root / "teacher" / "metrics.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing: run the llm_teacher stage first")
+    teacher = pd.DataFrame([json.loads(path.read_text())])
+    d = llm.distill
+    rows = [json.loads(p.read_text()) for p in sorted(root.glob("students/*/*/seed*/metrics.json"))]
+    students = pd.DataFrame(rows)
+    if students.empty:
+        raise FileNotFoundError(f"no student runs under {root}: run the llm_distill stage")
+    keep = (students["init"].isin(d.inits) & students["strategy"].isin(d.strategies)
+            & students["seed"].isin(d.seeds))
+    return teacher, students[keep].reset_index(drop=True)
+
+
+def table3(teacher: pd.DataFrame, students: pd.DataFrame) -> pd.DataFrame:
+    """Teacher row, then one row per init x strategy; both scores as columns."""
+    parts = [results_table(teacher, students, [LLM_TASK], metric)
+             .rename(columns={LLM_TASK: name}) for metric, name in COLUMNS.items()]
+    return pd.concat(parts, axis=1)
+
+
+def comparison_rows(students: pd.DataFrame) -> pd.DataFrame:
+    """Seed means per (task, init, strategy) as ``collect.summarise`` gives them,
+    one pseudo-task per score, to stand beside the paper's Qwen3 rows."""
+    return pd.concat([summarise(students, metric).assign(task=task)
+                      for metric, task in COMPARISON_TASKS.items()], ignore_index=True)
+
+
+def hidden_share_range(students: pd.DataFrame) -> tuple[float, float]:
+    """Smallest and largest last-epoch share (%) of the weighted hidden term."""
+    shares = students.loc[students["strategy"] != "none", "hid_share_last"] * 100
+    return (float(shares.min()), float(shares.max())) if len(shares) else (np.nan, np.nan)
+
+
+def llm_figure(teacher: pd.DataFrame, students: pd.DataFrame, path) -> None:
+    """Every seed a point, per strategy (and init), one panel per score; the
+    teacher a dashed line."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    frame = students.assign(strategy=students["strategy"].map(LABELS),
+                            init=students["init"].map(INIT_LABELS))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=False)
+    for ax, (metric, name) in zip(axes, COLUMNS.items()):
+        sns.stripplot(frame, x="strategy", y=metric, hue="init", ax=ax, size=6, jitter=0.15,
+                      dodge=frame["init"].nunique() > 1, legend=ax is axes[-1])
+        ax.axhline(float(teacher[metric].iloc[0]), ls="--", color="grey", label="teacher")
+        ax.set(title=name, xlabel="", ylabel=name)
+        ax.tick_params(axis="x", rotation=30)
+    save(fig, path)
+
+
+def llm_macros(teacher: pd.DataFrame, students: pd.DataFrame) -> dict[str, str]:
+    """The numbers of the paper's text about the decoder-only task (name -> value):
+    the teacher, and the students of the paper's init (weight copy where run)."""
+    t = teacher.iloc[0]
+    init = "weight_copy" if "weight_copy" in set(students["init"]) else students["init"].iloc[0]
+    means = students[students["init"] == init].groupby("strategy")[list(COLUMNS)].mean()
+    matched = means.drop(index="none", errors="ignore")
+    low, high = hidden_share_range(students)
+    out = {"llmTeacherMc": f"{t['test_mc']:.1f}", "llmTeacherEm": f"{t['test_em']:.1f}",
+           "llmShareLow": f"{low:.0f}", "llmShareHigh": f"{high:.0f}"}
+    if "none" in means.index:
+        out |= {"llmNoneMc": f"{means.loc['none', 'test_mc']:.1f}",
+                "llmNoneEm": f"{means.loc['none', 'test_em']:.1f}"}
+    if not matched.empty:
+        for metric, key in (("test_mc", "Mc"), ("test_em", "Em")):
+            out[f"llmSpread{key}"] = f"{matched[metric].max() - matched[metric].min():.1f}"
+            out[f"llmBest{key}"] = LABELS[matched[metric].idxmax()]
+    return out
