@@ -206,4 +206,4 @@ def test_table3_and_comparison_rows(trained, monkeypatch):
     assert set(rows["n"]) == {len(d.seeds)}
     macros = rl.llm_macros(teacher, students)
     none = students[(students["init"] == "weight_copy") & (students["strategy"] == "none")]
-    assert macros["llmNoneEm"] == f"{none['test_em'].mean():.1f}"
+    assert macros["LlmNoneEm"] == f"{none['test_em'].mean():.1f}"

@@ -43,6 +43,13 @@ def copy_bert_into_encoder(bert, encoder: Encoder) -> Encoder:
     e = bert.embeddings
     encoder.embed.weight.copy_(e.word_embeddings.weight)
     encoder.cls.copy_(e.word_embeddings.weight[CLS_ID].view(1, 1, -1))
+    return copy_bert_stack(bert, encoder)
+
+
+@torch.no_grad()
+def copy_bert_stack(bert, encoder: Encoder) -> Encoder:
+    """Positions (with the one token type), the embedding LayerNorm and every block."""
+    e = bert.embeddings
     length = encoder.pos.shape[1]
     encoder.pos.copy_((e.position_embeddings.weight[:length]
                        + e.token_type_embeddings.weight[0])[None])

@@ -360,14 +360,37 @@ def test_a_bad_parameter_stops_the_pipeline_before_any_output_changes(smoke_repo
     assert output_files(repo) == before
 
 
+def notebook_commands(repo: Path) -> dict[str, list[str]]:
+    """One stage command per notebook source, as DVC resolved it (dvc.lock)."""
+    out = {}
+    for stage in yaml.safe_load((repo / "dvc.lock").read_text())["stages"].values():
+        words = stage["cmd"].split()
+        if "layerkd.notebook" in words:
+            out.setdefault(words[words.index("layerkd.notebook") + 1], words)
+    return out
+
+
+NOTEBOOK_SOURCES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("*.py"))
+
+
 @pytest.mark.slow
-def test_a_notebook_runs_from_the_notebooks_folder(smoke_repo, tmp_path):
-    """As "Run all" in JupyterLab does: the kernel starts in notebooks/; the
-    notebook moves to the repository root and writes what its stage writes."""
-    before = (smoke_repo / "data" / "digits.npz").read_bytes()
-    result = subprocess.run([sys.executable, "-m", "layerkd.notebook", "01_data.py",
-                             str(tmp_path / "out.ipynb")], cwd=smoke_repo / "notebooks",
-                            env=pipeline_env(), capture_output=True, text=True, timeout=600)
+@pytest.mark.parametrize("source", NOTEBOOK_SOURCES)
+def test_each_notebook_runs_from_the_notebooks_folder(smoke_repo, tmp_path, source):
+    """As "Run all" in JupyterLab does: the kernel starts in notebooks/; each
+    notebook (with its stage's parameters) moves to the repository root and
+    runs; nothing lands under notebooks/."""
+    repo = tmp_path / "repo"
+    shutil.copytree(smoke_repo, repo, symlinks=True)
+    words = notebook_commands(repo)[source]
+    at = words.index("layerkd.notebook")
+    args = [Path(source).name, str(tmp_path / "out.ipynb"), *words[at + 3:]]
+    result = subprocess.run([sys.executable, "-m", "layerkd.notebook", *args],
+                            cwd=repo / "notebooks", env=pipeline_env(), capture_output=True,
+                            text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert (smoke_repo / "data" / "digits.npz").read_bytes() == before
-    assert not (smoke_repo / "notebooks" / "data").exists()
+    assert sorted(p.name for p in (repo / "notebooks").iterdir()) == sorted(
+        p.name for p in (smoke_repo / "notebooks").iterdir())
+
+
+def test_every_notebook_source_is_a_stage():
+    assert set(notebook_commands(ROOT)) == set(NOTEBOOK_SOURCES)

@@ -85,13 +85,20 @@ def llm_macros(teacher: pd.DataFrame, students: pd.DataFrame) -> dict[str, str]:
     means = students[students["init"] == init].groupby("strategy")[list(COLUMNS)].mean()
     matched = means.drop(index="none", errors="ignore")
     low, high = hidden_share_range(students)
-    out = {"llmTeacherMc": f"{t['test_mc']:.1f}", "llmTeacherEm": f"{t['test_em']:.1f}",
-           "llmShareLow": f"{low:.0f}", "llmShareHigh": f"{high:.0f}"}
+    out = {"LlmTeacherMc": f"{t['test_mc']:.1f}", "LlmTeacherEm": f"{t['test_em']:.1f}",
+           "LlmShareLow": f"{low:.0f}", "LlmShareHigh": f"{high:.0f}",
+           "LlmTeacherDepth": str(int(t["depth"])),
+           "LlmStudentDepth": str(int(students["student_depth"].iloc[0])),
+           "LlmSeeds": str(students["seed"].nunique())}
     if "none" in means.index:
-        out |= {"llmNoneMc": f"{means.loc['none', 'test_mc']:.1f}",
-                "llmNoneEm": f"{means.loc['none', 'test_em']:.1f}"}
+        out |= {"LlmNoneMc": f"{means.loc['none', 'test_mc']:.1f}",
+                "LlmNoneEm": f"{means.loc['none', 'test_em']:.1f}"}
     if not matched.empty:
         for metric, key in (("test_mc", "Mc"), ("test_em", "Em")):
-            out[f"llmSpread{key}"] = f"{matched[metric].max() - matched[metric].min():.1f}"
-            out[f"llmBest{key}"] = LABELS[matched[metric].idxmax()]
+            out[f"LlmSpread{key}"] = f"{matched[metric].max() - matched[metric].min():.1f}"
+            out[f"LlmBest{key}"] = LABELS[matched[metric].idxmax()]
+            gains = matched[metric] - means.loc["none", metric] if "none" in means.index else None
+            if gains is not None:
+                out[f"LlmGainLow{key}"] = f"{gains.min():+.1f}"
+                out[f"LlmGainHigh{key}"] = f"{gains.max():+.1f}"
     return out
