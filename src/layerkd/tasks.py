@@ -70,7 +70,15 @@ def _vocab(arrays, key) -> list[str]:
 
 
 def load_task(task: str, params: Params, root: str | Path = "data") -> Task:
-    """Load a built task onto the device that ``runtime`` selects (CUDA when present)."""
+    """Load a built task onto the device that ``runtime`` selects (CUDA when present),
+    with the family of ``model.backend``."""
+    loaded = _load_task(task, params, root)
+    if params.model.backend == "transformers":
+        loaded.family_name = f"{loaded.family_name}_transformers"
+    return loaded
+
+
+def _load_task(task: str, params: Params, root: str | Path) -> Task:
     device = configure_runtime(params.runtime.device, params.runtime.threads)
     arrays = load_arrays(data_file(task, root))
     if task == "mnist":

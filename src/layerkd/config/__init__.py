@@ -10,9 +10,11 @@ rejected, and every error names the parameter, the bad value and what is allowed
 """
 
 from .ablations import AblationParams, AHidAblationParams, ObjectiveAblationParams
-from .llm import LLM_TASK, LLMParams
+from .llm import LLM_SCORES, LLM_TASK, LLMParams
 from .params import Params, RuntimeParams, TaskOverrides, load_params, parse_params
 from .schema import (
+    BACKENDS,
+    TRANSFORMERS_TASKS,
     CLASSIFICATION_TASKS,
     DEVICES,
     GENERATION_TASKS,
@@ -41,9 +43,10 @@ from .schema import (
 )
 
 __all__ = [
+    'BACKENDS', 'TRANSFORMERS_TASKS',
     'AHidAblationParams', 'AblationParams', 'AnglesParams', 'CLASSIFICATION_TASKS',
     'ConfigError', 'DEVICES', 'DataParams', 'DigitsData', 'DistillParams',
-    'GENERATION_TASKS', 'HIDDEN_DISTANCES', 'INITS', 'LLMParams', 'LLM_TASK', 'ListopsData', 'Mnist1dData',
+    'GENERATION_TASKS', 'HIDDEN_DISTANCES', 'INITS', 'LLMParams', 'LLM_SCORES', 'LLM_TASK', 'ListopsData', 'Mnist1dData',
     'MnistData', 'ModelParams', 'NORMS', 'NO_HIDDEN', 'NumbersRoData',
     'ObjectiveAblationParams', 'OptimParams', 'PAIR_REDUCTIONS', 'POOL_TASKS', 'Params', 'RuntimeParams',
     'SETTING_ABLATIONS', 'ScanData', 'TASKS', 'TASK_FAMILIES', 'TaskOverrides',

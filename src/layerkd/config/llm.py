@@ -18,6 +18,8 @@ from ..strategies import STRATEGIES
 from .schema import HIDDEN_DISTANCES, INITS, OptimParams, _check_members, _Strict
 
 LLM_TASK = "facts"  # the decoder-only task's name in paths, tables and figures
+# its two test scores: multiple choice accuracy (HellaSwag-style), exact match (CSQA-style)
+LLM_SCORES = {"mc": "multiple choice acc.", "em": "exact match"}
 
 
 class FactsData(_Strict):

@@ -20,6 +20,7 @@ from .schema import (
     POOL_TASKS,
     SETTING_ABLATIONS,
     TASKS,
+    TRANSFORMERS_TASKS,
     AnglesParams,
     ConfigError,
     DataParams,
@@ -79,6 +80,7 @@ class Params(_Strict):
     def _cross_checks(self):
         _check_members("tasks", self.tasks, TASKS)
         _check_members("overrides", list(self.overrides), TASKS)
+        self._check_backend()  # before any task's overrides are applied: names every task
         self._check_shared()  # first: an error of a shared key names that key alone
         self._check_analysis()  # before the per-task checks, which see filtered depths
         for task in self.overrides:
@@ -91,6 +93,16 @@ class Params(_Strict):
         self._check_transfer_ablation()
         self._check_pretraining()
         return self
+
+    def _check_backend(self) -> None:
+        """The transformers backend covers the classification tasks only."""
+        backend = {t: (self.overrides[t].model if t in self.overrides else {}).get(
+            "backend", self.model.backend) for t in self.tasks}
+        other = [t for t, b in backend.items() if b == "transformers" and t not in TRANSFORMERS_TASKS]
+        if other:
+            raise ValueError(f"model.backend=transformers is not allowed for {other}: it "
+                             f"covers {list(TRANSFORMERS_TASKS)} (BERT); give those tasks "
+                             "backend native (overrides.<task>.model.backend)")
 
     def _check_pretraining(self) -> None:
         """A teacher pre-trains only on a pool its data stage generates."""

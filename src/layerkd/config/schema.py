@@ -16,6 +16,10 @@ TASK_FAMILIES = {**{t: "classifier" for t in CLASSIFICATION_TASKS},
 INITS = ("random", "weight_copy")
 DEVICES = ("auto", "cpu", "cuda")
 NORMS = ("post", "pre")
+# where the models come from: this repository (native) or Hugging Face `transformers`
+# (the classification tasks' BERT: models.bert); families.FAMILIES["<family>_transformers"]
+BACKENDS = ("native", "transformers")
+TRANSFORMERS_TASKS = CLASSIFICATION_TASKS
 # How one matched (student, teacher) pair of hidden states is compared, per token
 # (losses.pair_distance): the official choices of each model family.
 HIDDEN_DISTANCES = ("sum_sq", "mse", "ln_mse", "unit_sq")
@@ -116,9 +120,20 @@ class ModelParams(_Strict):
                       "(T5 / Qwen3: the hidden states are the raw residual stream)")
     beams: int = Field(ge=1, description="generation tasks: beam width of decoding "
                        "(1 = greedy; the official scripts use 4-6)")
+    backend: str = Field(description=(
+        "native: this repository's models (fast on a CPU; stacked students); "
+        "transformers: Hugging Face BertModel for the classification tasks (models.bert), "
+        "students in threads"))
+
+    def identity(self) -> dict:
+        """What a checkpoint's or a run's hash records of the model: every field,
+        ``backend`` only when it is not ``native`` (so checkpoints made before the
+        backend existed, which are native, stay valid)."""
+        return self.model_dump(exclude={"backend"} if self.backend == "native" else set())
 
     @model_validator(mode="after")
     def _heads_divide_width(self):
+        _check_members("model.backend", [self.backend], BACKENDS)
         if self.width % self.heads:
             raise ValueError(
                 f"model.width={self.width} must be divisible by model.heads={self.heads}"

@@ -2,7 +2,8 @@
 encoder-decoder (and any family added later), behind one interface.
 
     base        Family: the methods every stage calls
-    classifier  Classifier: the encoder classifier (BERT-like)
+    classifier  Classifier: the encoder classifier (BERT-like); TransformersClassifier:
+                the same on `transformers` BERT (model.backend: transformers)
     seq2seq     Seq2Seq: the encoder-decoder (BART / T5-like)
 
 Adding a family is one module with a ``Family`` subclass and one line in
@@ -10,9 +11,10 @@ Adding a family is one module with a ``Family`` subclass and one line in
 """
 
 from .base import Family
-from .classifier import Classifier
+from .classifier import Classifier, TransformersClassifier
 from .seq2seq import Seq2Seq
 
-FAMILIES: dict[str, Family] = {f.name: f for f in (Classifier(), Seq2Seq())}
+FAMILIES: dict[str, Family] = {f.name: f for f in (Classifier(), TransformersClassifier(),
+                                                    Seq2Seq())}
 
 __all__ = ["FAMILIES", "Family"]

@@ -1,4 +1,5 @@
-"""The encoder classifier family (the paper's BERT): mnist, digits, mnist1d, listops."""
+"""The encoder classifier family (the paper's BERT): mnist, digits, mnist1d, listops;
+``TransformersClassifier``: the same on `transformers` BERT (``model.backend``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from ..distill.cache import TeacherCache
 from ..distill.distiller import Distiller
 from ..distill.initialisation import initialise
 from ..models import Encoder, token_mask
+from ..models.bert import BertClassifier, weight_copy_bert_
 from ..strategies import match_layers
 from ..train.evaluate import accuracy
 from .base import Family, LossFn
@@ -93,3 +95,19 @@ class Classifier(Family):
             return losses["total"], {k: v.item() for k, v in losses.items()}
 
         return loss_fn
+
+
+class TransformersClassifier(Classifier):
+    """The same family on `transformers` BERT (``model.backend: transformers``,
+    ``models.bert``): the same losses, cache, pairs and distiller; students train
+    side by side in threads (the stacked engine vectorises the native encoder only)."""
+
+    name, together = "classifier_transformers", "threads"
+
+    def build(self, task, depth, width, params):
+        m = params.model
+        return BertClassifier(task.in_features, task.n_classes, task.max_len, depth, width,
+                              m.heads, m.mlp_ratio, vocab_size=task.vocab_size).to(task.device)
+
+    def initialise(self, student, init, teacher):
+        return initialise(student, init, teacher, weight_copy_bert_)

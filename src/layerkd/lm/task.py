@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 import torch
 
-from ..config import LLM_TASK, LLMParams
+from ..config import LLM_SCORES, LLM_TASK, LLMParams
 from ..data.store import load_arrays
 from ..paths import data_file
 from .qwen import qwen3_config
 from .score import choice_accuracy, exact_match
 
-SCORES = ("mc", "em")  # multiple choice accuracy (HellaSwag-style), exact match (CSQA-style)
-SCORE_NAMES = {"mc": "multiple choice acc.", "em": "exact match"}
+SCORES = tuple(LLM_SCORES)
+SCORE_NAMES = LLM_SCORES
 
 
 @dataclass

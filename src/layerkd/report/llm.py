@@ -11,14 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import LLM_TASK, LLMParams
-from ..lm.task import SCORE_NAMES
+from ..config import LLM_SCORES, LLM_TASK, LLMParams
 from ..strategies import LABELS
 from .collect import summarise
 from .style import INIT_LABELS, save
 from .tables import results_table
 
-COLUMNS = {f"test_{k}": f"{name} (%)" for k, name in SCORE_NAMES.items()}
+COLUMNS = {f"test_{k}": f"{name} (%)" for k, name in LLM_SCORES.items()}
 COMPARISON_TASKS = {"test_mc": f"{LLM_TASK} (MC)", "test_em": f"{LLM_TASK} (EM)"}
 
 

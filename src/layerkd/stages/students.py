@@ -72,7 +72,7 @@ def settings_key(task: Task, params: Params, init: str, teacher) -> str:
     grouping excepted), the initialisation, the transfer, validation and test
     data, and the teacher's weights."""
     d = params.distill.model_dump(exclude={"strategies", "seeds", "inits", "batch_students"})
-    h = hashlib.sha256(json.dumps([RECORD_VERSION, task.name, init, params.model.model_dump(),
+    h = hashlib.sha256(json.dumps([RECORD_VERSION, task.name, init, params.model.identity(),
                                    d, params.student_width], sort_keys=True).encode())
     transfer = task.splits["train"].subset(params.distill.transfer_size)
     splits = [transfer, task.splits["val"], task.splits["test"]]  # val picks the checkpoint

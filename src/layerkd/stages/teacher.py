@@ -29,7 +29,7 @@ def teacher_config(params: Params, task: str) -> dict:
     the other tasks'), the model and the teacher's training."""
     data = params.data.model_dump()
     return {"task": task, "data": {"seed": data["seed"], task: data[task]},
-            "model": params.model.model_dump(), "teacher": params.teacher.model_dump()}
+            "model": params.model.identity(), "teacher": params.teacher.model_dump()}
 
 
 def train_teacher(task: Task, params: Params, out_dir: Path, ckpt_path: Path,

@@ -1,0 +1,145 @@
+"""``model.backend: transformers``: the classification tasks' teacher and
+students as Hugging Face ``BertModel`` encoders behind the native interface.
+Their hidden states equal the native post-norm encoder's once the weights are
+copied (so strategies, losses, weight copy, cache and angles see the same
+layers), weight copy follows the forward map, the family trains students
+through the threads engine, and the schema refuses what has no backend yet."""
+
+import copy
+
+import pytest
+import torch
+import yaml
+
+transformers = pytest.importorskip("transformers")
+
+from layerkd.config import ConfigError, parse_params  # noqa: E402
+from layerkd.families import FAMILIES  # noqa: E402
+from layerkd.models import Encoder  # noqa: E402
+from layerkd.models.bert import BertClassifier, weight_copy_bert_  # noqa: E402
+from layerkd.strategies import forward_targets  # noqa: E402
+from test_paper_architectures import copy_bert_stack  # noqa: E402
+
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+WIDTH, HEADS, DEPTH, VOCAB = 32, 4, 4, 20
+
+
+def bert_classifier(depth=DEPTH, seed=0, vocab_size=VOCAB):
+    torch.manual_seed(seed)
+    return BertClassifier(None, 3, 10, depth, WIDTH, HEADS, 2, vocab_size=vocab_size).eval()
+
+
+def batch():
+    g = torch.Generator().manual_seed(1)
+    x = torch.randint(1, VOCAB, (5, 10), generator=g)
+    mask = torch.ones(5, 10, dtype=torch.bool)
+    mask[0, 6:], mask[3, 2:] = False, False
+    return x, mask
+
+
+@torch.no_grad()
+def test_hidden_states_and_logits_equal_the_native_encoder():
+    model = bert_classifier()
+    native = Encoder(None, 3, 10, DEPTH, WIDTH, HEADS, 2, vocab_size=VOCAB, norm="post").eval()
+    copy_bert_stack(model.bert, native)  # blocks, positions, embedding LayerNorm
+    native.embed.load_state_dict(model.embed.state_dict())  # the inputs' own embedding
+    native.cls.copy_(model.cls)
+    native.head.load_state_dict(model.head.state_dict())
+    x, mask = batch()
+    logits, hs = model(x, mask)
+    ref_logits, ref = native(x, mask)
+    valid = torch.cat([torch.ones(5, 1, dtype=torch.bool), mask], 1)
+    assert len(hs) == len(ref) == DEPTH + 1
+    for layer, (a, b) in enumerate(zip(hs, ref)):
+        torch.testing.assert_close(a[valid], b[valid], rtol=1e-5, atol=1e-5,
+                                   msg=f"hidden state {layer}")
+    torch.testing.assert_close(logits, ref_logits, rtol=1e-5, atol=1e-5)
+
+
+@torch.no_grad()
+def test_float_features_go_through_a_linear_embedding():
+    torch.manual_seed(0)
+    model = BertClassifier(7, 10, 16, 2, WIDTH, HEADS, 2).eval()
+    logits, hs = model(torch.randn(3, 16, 7))
+    assert logits.shape == (3, 10) and len(hs) == 3 and hs[0].shape == (3, 17, WIDTH)
+
+
+@torch.no_grad()
+def test_weight_copy_takes_the_forward_blocks():
+    teacher, student = bert_classifier(DEPTH, 0), bert_classifier(2, 1)
+    weight_copy_bert_(student, teacher)
+    targets = forward_targets(2, DEPTH)
+    for i, t in enumerate(targets):
+        for (name, a), b in zip(student.bert.encoder.layer[i].state_dict().items(),
+                                teacher.bert.encoder.layer[t - 1].state_dict().values()):
+            assert torch.equal(a, b), name
+    x, mask = batch()
+    assert torch.equal(student(x, mask)[1][0], teacher(x, mask)[1][0])  # same embedding output
+    assert not torch.equal(student.head.weight, teacher.head.weight)  # the head stays fresh
+
+
+def smoke(tasks=None, **model):
+    """The smoke profile with model changes; ``tasks``: only those (no ablations)."""
+    raw = yaml.safe_load((ROOT / "profiles" / "smoke.yaml").read_text())
+    raw["model"].update(model)
+    if tasks is not None:
+        raw["tasks"] = tasks
+        raw["overrides"] = {t: raw["overrides"][t] for t in tasks}
+        raw["ablations"]["tasks"] = []
+        for kind in ("objective", "a_hid", "transfer"):
+            raw["ablations"][kind]["tasks"] = []
+    return raw
+
+
+def test_backend_is_validated_with_the_allowed_values():
+    with pytest.raises(ConfigError, match=r"model.backend: 'jax' is not allowed; allowed "
+                                          r"values: \['native', 'transformers'\]"):
+        parse_params(smoke(backend="jax"))
+    with pytest.raises(ConfigError, match=r"model.backend=transformers is not allowed for "
+                                          r"\['scan', 'numbers_ro'\]"):
+        parse_params(smoke(backend="transformers"))
+    assert parse_params(smoke(["digits", "listops"], backend="transformers")).model.backend \
+        == "transformers"
+    raw = smoke(backend="transformers")  # every task; the generation ones back to native
+    for task in ("scan", "numbers_ro"):
+        raw["overrides"][task].setdefault("model", {})["backend"] = "native"
+    params = parse_params(raw)
+    assert params.for_task("scan").model.backend == "native"
+    assert params.for_task("digits").model.backend == "transformers"
+
+
+def test_distillation_runs_through_the_family(tmp_path):
+    """A teacher and two students of each init on tiny digits with the BERT backend."""
+    from layerkd.data.generate import build_data
+    from layerkd.distill.run import distill_one
+    from layerkd.tasks import load_task
+
+    raw = smoke(["digits"], backend="transformers", teacher_depth=2)
+    raw["distill"]["student_depth"] = 1
+    params = parse_params(raw).for_task("digits")
+    build_data("digits", params, tmp_path)
+    task = load_task("digits", params, tmp_path)
+    family = task.family
+    assert family is FAMILIES["classifier_transformers"] and family.together == "threads"
+    teacher = family.build(task, 2, params.model.width, params)
+    assert isinstance(teacher, BertClassifier)
+    cache = family.cache(teacher.eval(), task.splits["train"])
+    for init in ("random", "weight_copy"):
+        for strategy in ("none", "forward"):
+            m = distill_one(task, params, teacher, cache, init, strategy, 0, progress=False)
+            assert 0 <= m["test_acc"] <= 100
+            assert (m["hid_share_last"] > 0) == (strategy == "forward")
+    states = family.hidden_states(teacher, task.splits["val"])
+    assert states["encoder"][0].shape[0] == 3  # embedding output + two blocks
+
+
+def test_native_models_hash_as_before_the_backend_existed():
+    """Checkpoints and finished runs of native models stay valid: their hashes
+    leave ``backend`` out; a transformers model's include it."""
+    native = parse_params(smoke()).model
+    assert "backend" not in native.identity()
+    assert native.identity() == native.model_dump(exclude={"backend"})
+    bert = parse_params(smoke(["digits"], backend="transformers")).model
+    assert bert.identity()["backend"] == "transformers"
