@@ -34,9 +34,10 @@ smoke: setup            ## the smoke pipeline (also part of make test); its copy
 	$(PYTHON) -m pytest -q -m slow --basetemp=tmp/smoke
 
 .PHONY: bench
-bench: setup            ## step cost, students trained together, GFLOP/s -> bench/results.md, generation.md
+bench: setup            ## step cost, students trained together, GFLOP/s, backends -> bench/results.md, generation.md, backends.md
 	$(PYTHON) bench/bench.py
 	$(PYTHON) bench/generation.py
+	$(PYTHON) bench/backends.py
 
 # The PDF of paper/main.tex from the generated tables, figures and macros.
 # Needs LaTeX (make latex-deps on Debian/Ubuntu); `make repro` does not.

@@ -30,3 +30,13 @@ def test_generation_benchmark_runs_quick(tmp_path):
     result = json.loads((tmp_path / "generation.json").read_text())
     # the two engines train the same students: equal up to thread-count rounding
     assert result["whole_runs"]["max_bleu_diff"] < 1.0
+
+
+@pytest.mark.slow
+def test_backend_benchmark_runs_quick(tmp_path):
+    done = subprocess.run([sys.executable, "bench/backends.py", "--quick", "--out",
+                           str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((tmp_path / "backends.json").read_text())
+    assert set(result["step_ms"]) == {"native", "transformers"}
+    assert all(ms > 0 for per_thread in result["step_ms"].values() for ms in per_thread.values())

@@ -93,3 +93,23 @@ def test_readme_tables_are_the_generated_ones():
     from layerkd.readme_tables import stale
 
     assert stale(ROOT / "README.md", ROOT) == []
+
+
+def test_committed_decoder_only_runs_are_complete_and_calibrated():
+    """Every `llm` run the parameters ask for is committed; lm-eval's scores equal
+    the native scorer's on each; the teacher leads the weight-copied `none`
+    student by >= 5 points on both scores (the calibration rule)."""
+    from layerkd.report.llm import collect_llm
+
+    params = load_params(ROOT / "params.yaml")
+    if not (ROOT / "results" / "facts" / "teacher" / "metrics.json").exists():
+        pytest.skip("the decoder-only task's results are not committed")
+    teacher, students = collect_llm(ROOT / "results", params.llm)
+    d = params.llm.distill
+    assert len(students) == len(d.inits) * len(d.strategies) * len(d.seeds)
+    for _, run in [*teacher.iterrows(), *students.iterrows()]:
+        for score in ("mc", "em"):
+            assert run[f"test_{score}"] == pytest.approx(run[f"test_{score}_native"], abs=1e-4)
+    none = students[(students["strategy"] == "none") & (students["init"] == "weight_copy")]
+    for score in ("test_mc", "test_em"):
+        assert teacher[score].iloc[0] - none[score].mean() >= 5, score

@@ -83,7 +83,7 @@ class Params(_Strict):
         self._check_backend()  # before any task's overrides are applied: names every task
         self._check_shared()  # first: an error of a shared key names that key alone
         self._check_analysis()  # before the per-task checks, which see filtered depths
-        for task in self.overrides:
+        for task in [t for t in self.overrides if t in self.tasks]:  # the tasks that run
             try:
                 self.for_task(task)
             except ConfigError as err:
