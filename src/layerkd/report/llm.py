@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import LLM_SCORES, LLM_TASK, LLMParams
-from ..strategies import LABELS
+from ..strategies import LABELS, STRATEGIES
 from .collect import summarise
 from .style import INIT_LABELS, save
 from .tables import results_table
@@ -66,13 +66,18 @@ def llm_figure(teacher: pd.DataFrame, students: pd.DataFrame, path) -> None:
 
     frame = students.assign(strategy=students["strategy"].map(LABELS),
                             init=students["init"].map(INIT_LABELS))
+    order = [LABELS[s] for s in STRATEGIES if s in set(students["strategy"])]
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=False)
     for ax, (metric, name) in zip(axes, COLUMNS.items()):
-        sns.stripplot(frame, x="strategy", y=metric, hue="init", ax=ax, size=6, jitter=0.15,
-                      dodge=frame["init"].nunique() > 1, legend=ax is axes[-1])
+        sns.stripplot(frame, x="strategy", y=metric, hue="init", order=order, ax=ax, size=6,
+                      jitter=0.15, dodge=frame["init"].nunique() > 1, legend=False)
         ax.axhline(float(teacher[metric].iloc[0]), ls="--", color="grey", label="teacher")
         ax.set(title=name, xlabel="", ylabel=name)
         ax.tick_params(axis="x", rotation=30)
+    handles = [plt.Line2D([], [], ls="--", color="grey", label="teacher")] + [
+        plt.Line2D([], [], ls="", marker="o", color=f"C{i}", label=label)
+        for i, label in enumerate(frame["init"].unique())]
+    axes[-1].legend(handles=handles, fontsize=8)
     save(fig, path)
 
 
