@@ -116,8 +116,14 @@ def small_bart():
 
 @torch.no_grad()
 def copy_bart_into_encoder_decoder(bart, model):
+    model.src_embed.weight.copy_(bart.model.shared.weight)  # shared; the head is tied to it
+    return copy_bart_stacks(bart, model)
+
+
+@torch.no_grad()
+def copy_bart_stacks(bart, model):
+    """Positions, embedding LayerNorms and every block of both stacks."""
     m = bart.model
-    model.src_embed.weight.copy_(m.shared.weight)  # shared table; the head is tied to it
     for pos, stack in ((model.src_pos, m.encoder), (model.tgt_pos, m.decoder)):
         # BART's learned positions start at row 2 (its offset)
         pos.copy_(stack.embed_positions.weight[2 : 2 + pos.shape[1]][None])

@@ -1,9 +1,10 @@
-"""``model.backend: transformers``: the classification tasks' teacher and
-students as Hugging Face ``BertModel`` encoders behind the native interface.
-Their hidden states equal the native post-norm encoder's once the weights are
-copied (so strategies, losses, weight copy, cache and angles see the same
-layers), weight copy follows the forward map, the family trains students
-through the threads engine, and the schema refuses what has no backend yet."""
+"""``model.backend: transformers``: teachers and students as Hugging Face BERT
+(classification) and BART (generation) behind the native interfaces. Their
+hidden states and logits equal the native post-norm models' once the weights
+are copied (so strategies, losses, weight copy, cache and angles see the same
+layers), BART's greedy decoding equals the native one, weight copy follows the
+forward map, each family distils through its engine, and the schema refuses
+the pre-norm tasks."""
 
 import copy
 
@@ -18,7 +19,7 @@ from layerkd.families import FAMILIES  # noqa: E402
 from layerkd.models import Encoder  # noqa: E402
 from layerkd.models.bert import BertClassifier, weight_copy_bert_  # noqa: E402
 from layerkd.strategies import forward_targets  # noqa: E402
-from test_paper_architectures import copy_bert_stack  # noqa: E402
+from test_paper_architectures import copy_bart_stacks, copy_bert_stack  # noqa: E402
 
 from pathlib import Path  # noqa: E402
 
@@ -98,16 +99,15 @@ def test_backend_is_validated_with_the_allowed_values():
                                           r"values: \['native', 'transformers'\]"):
         parse_params(smoke(backend="jax"))
     with pytest.raises(ConfigError, match=r"model.backend=transformers is not allowed for "
-                                          r"\['scan', 'numbers_ro'\]"):
+                                          r"\['numbers_ro'\]: BERT and BART are post-norm"):
         parse_params(smoke(backend="transformers"))
-    assert parse_params(smoke(["digits", "listops"], backend="transformers")).model.backend \
+    assert parse_params(smoke(["digits", "scan"], backend="transformers")).model.backend \
         == "transformers"
-    raw = smoke(backend="transformers")  # every task; the generation ones back to native
-    for task in ("scan", "numbers_ro"):
-        raw["overrides"][task].setdefault("model", {})["backend"] = "native"
+    raw = smoke(backend="transformers")  # every task; the pre-norm one back to native
+    raw["overrides"]["numbers_ro"]["model"]["backend"] = "native"
     params = parse_params(raw)
-    assert params.for_task("scan").model.backend == "native"
-    assert params.for_task("digits").model.backend == "transformers"
+    assert params.for_task("numbers_ro").model.backend == "native"
+    assert params.for_task("scan").model.backend == "transformers"
 
 
 def test_distillation_runs_through_the_family(tmp_path):
@@ -133,6 +133,81 @@ def test_distillation_runs_through_the_family(tmp_path):
             assert (m["hid_share_last"] > 0) == (strategy == "forward")
     states = family.hidden_states(teacher, task.splits["val"])
     assert states["encoder"][0].shape[0] == 3  # embedding output + two blocks
+
+
+def bart(enc=2, dec=3, seed=0):
+    from layerkd.models.bart import BartSeq2Seq
+
+    torch.manual_seed(seed)
+    return BartSeq2Seq(SRC, TGT, 8, 7, enc, dec, WIDTH, HEADS, 2).eval()
+
+
+SRC, TGT = 11, 9  # two vocabularies, as the generation tasks have
+
+
+@torch.no_grad()
+def test_bart_equals_the_native_encoder_decoder_and_decodes_the_same():
+    from layerkd.models import EncoderDecoder
+
+    model = bart()
+    native = EncoderDecoder(SRC, TGT, max_src_len=8, max_tgt_len=7, enc_depth=2, dec_depth=3,
+                            width=WIDTH, heads=HEADS, mlp_ratio=2, norm="post").eval()
+    copy_bart_stacks(model.bart, native)
+    table = model.bart.model.shared.weight
+    native.src_embed.weight.copy_(table[:SRC])
+    native.tgt_embed.weight.copy_(table[SRC:])  # the tied head: the target rows
+    g = torch.Generator().manual_seed(2)
+    src, tgt = torch.randint(3, SRC, (4, 8), generator=g), torch.randint(3, TGT, (4, 7), generator=g)
+    src[1, 5:], tgt[2, 4:] = 0, 0
+    src_mask, tgt_mask = src != 0, tgt != 0
+    logits, enc, dec = model(src, src_mask, tgt, tgt_mask)
+    ref_logits, ref_enc, ref_dec = native(src, src_mask, tgt, tgt_mask)
+    for ours, theirs, valid in ((enc, ref_enc, src_mask), (dec, ref_dec, tgt_mask)):
+        assert len(ours) == len(theirs)
+        for a, b in zip(ours, theirs):
+            torch.testing.assert_close(a[valid], b[valid], rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(logits[tgt_mask], ref_logits[tgt_mask], rtol=1e-5, atol=1e-5)
+    assert torch.equal(model.generate(src, src_mask, max_len=6),
+                       native.generate(src, src_mask, max_len=6))
+
+
+@torch.no_grad()
+def test_bart_weight_copy_takes_the_forward_blocks():
+    from layerkd.models.bart import weight_copy_bart_
+
+    teacher, student = bart(4, 4, 0), bart(2, 2, 1)
+    weight_copy_bart_(student, teacher)
+    for stack in ("encoder", "decoder"):
+        s_layers = getattr(student.bart.model, stack).layers
+        t_layers = getattr(teacher.bart.model, stack).layers
+        for i, t in enumerate(forward_targets(2, 4)):
+            for a, b in zip(s_layers[i].state_dict().values(), t_layers[t - 1].state_dict().values()):
+                assert torch.equal(a, b)
+    assert torch.equal(student.bart.model.shared.weight, teacher.bart.model.shared.weight)
+
+
+def test_generation_distils_through_the_bart_family(tmp_path):
+    """Teacher and students of both inits on tiny scan with the BART backend."""
+    from layerkd.data.generate import build_data
+    from layerkd.distill.run import distill_one
+    from layerkd.models.bart import BartSeq2Seq
+    from layerkd.tasks import load_task
+
+    raw = smoke(["scan"], backend="transformers")
+    raw["distill"]["epochs"] = 1
+    params = parse_params(raw).for_task("scan")
+    build_data("scan", params, tmp_path)
+    task = load_task("scan", params, tmp_path)
+    family = task.family
+    assert family is FAMILIES["seq2seq_transformers"] and family.together == "threads"
+    teacher = family.build(task, params.model.teacher_depth, params.model.width, params)
+    assert isinstance(teacher, BartSeq2Seq)
+    cache = family.cache(teacher.eval(), task.splits["train"])
+    for init in ("random", "weight_copy"):
+        m = distill_one(task, params, teacher, cache, init, "forward", 0, progress=False)
+        assert 0 <= m["test_bleu"] <= 100 and m["hid_share_last"] > 0
+    states = family.hidden_states(teacher, task.splits["val"])
+    assert set(states) == {"encoder", "decoder"}
 
 
 def test_native_models_hash_as_before_the_backend_existed():

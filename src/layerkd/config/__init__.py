@@ -14,7 +14,6 @@ from .llm import LLM_SCORES, LLM_TASK, LLMParams
 from .params import Params, RuntimeParams, TaskOverrides, load_params, parse_params
 from .schema import (
     BACKENDS,
-    TRANSFORMERS_TASKS,
     CLASSIFICATION_TASKS,
     DEVICES,
     GENERATION_TASKS,
@@ -43,7 +42,7 @@ from .schema import (
 )
 
 __all__ = [
-    'BACKENDS', 'TRANSFORMERS_TASKS',
+    'BACKENDS',
     'AHidAblationParams', 'AblationParams', 'AnglesParams', 'CLASSIFICATION_TASKS',
     'ConfigError', 'DEVICES', 'DataParams', 'DigitsData', 'DistillParams',
     'GENERATION_TASKS', 'HIDDEN_DISTANCES', 'INITS', 'LLMParams', 'LLM_SCORES', 'LLM_TASK', 'ListopsData', 'Mnist1dData',

@@ -20,7 +20,6 @@ from .schema import (
     POOL_TASKS,
     SETTING_ABLATIONS,
     TASKS,
-    TRANSFORMERS_TASKS,
     AnglesParams,
     ConfigError,
     DataParams,
@@ -95,13 +94,17 @@ class Params(_Strict):
         return self
 
     def _check_backend(self) -> None:
-        """The transformers backend covers the classification tasks only."""
-        backend = {t: (self.overrides[t].model if t in self.overrides else {}).get(
-            "backend", self.model.backend) for t in self.tasks}
-        other = [t for t, b in backend.items() if b == "transformers" and t not in TRANSFORMERS_TASKS]
-        if other:
-            raise ValueError(f"model.backend=transformers is not allowed for {other}: it "
-                             f"covers {list(TRANSFORMERS_TASKS)} (BERT); give those tasks "
+        """The transformers models (BERT, BART) are post-norm: a pre-norm (T5-like)
+        task keeps the native backend."""
+        def resolved(task: str, key: str):
+            changes = self.overrides[task].model if task in self.overrides else {}
+            return changes.get(key, getattr(self.model, key))
+
+        bad = [t for t in self.tasks
+               if resolved(t, "backend") == "transformers" and resolved(t, "norm") != "post"]
+        if bad:
+            raise ValueError(f"model.backend=transformers is not allowed for {bad}: BERT and "
+                             "BART are post-norm (model.norm: post); give the pre-norm tasks "
                              "backend native (overrides.<task>.model.backend)")
 
     def _check_pretraining(self) -> None:

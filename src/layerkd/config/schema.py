@@ -17,9 +17,9 @@ INITS = ("random", "weight_copy")
 DEVICES = ("auto", "cpu", "cuda")
 NORMS = ("post", "pre")
 # where the models come from: this repository (native) or Hugging Face `transformers`
-# (the classification tasks' BERT: models.bert); families.FAMILIES["<family>_transformers"]
+# (BERT for classification, BART for generation: post-norm; models.bert, models.bart);
+# families.FAMILIES["<family>_transformers"]
 BACKENDS = ("native", "transformers")
-TRANSFORMERS_TASKS = CLASSIFICATION_TASKS
 # How one matched (student, teacher) pair of hidden states is compared, per token
 # (losses.pair_distance): the official choices of each model family.
 HIDDEN_DISTANCES = ("sum_sq", "mse", "ln_mse", "unit_sq")
@@ -122,8 +122,8 @@ class ModelParams(_Strict):
                        "(1 = greedy; the official scripts use 4-6)")
     backend: str = Field(description=(
         "native: this repository's models (fast on a CPU; stacked students); "
-        "transformers: Hugging Face BertModel for the classification tasks (models.bert), "
-        "students in threads"))
+        "transformers: Hugging Face BERT (classification) or BART (generation), post-norm "
+        "only (models.bert, models.bart), students in threads"))
 
     def identity(self) -> dict:
         """What a checkpoint's or a run's hash records of the model: every field,

@@ -4,7 +4,8 @@ encoder-decoder (and any family added later), behind one interface.
     base        Family: the methods every stage calls
     classifier  Classifier: the encoder classifier (BERT-like); TransformersClassifier:
                 the same on `transformers` BERT (model.backend: transformers)
-    seq2seq     Seq2Seq: the encoder-decoder (BART / T5-like)
+    seq2seq     Seq2Seq: the encoder-decoder (BART / T5-like); TransformersSeq2Seq: the
+                same on `transformers` BART (model.backend: transformers)
 
 Adding a family is one module with a ``Family`` subclass and one line in
 ``FAMILIES``; ``config.TASK_FAMILIES`` says which family each task uses.
@@ -12,9 +13,9 @@ Adding a family is one module with a ``Family`` subclass and one line in
 
 from .base import Family
 from .classifier import Classifier, TransformersClassifier
-from .seq2seq import Seq2Seq
+from .seq2seq import Seq2Seq, TransformersSeq2Seq
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (Classifier(), TransformersClassifier(),
-                                                    Seq2Seq())}
+                                                    Seq2Seq(), TransformersSeq2Seq())}
 
 __all__ = ["FAMILIES", "Family"]

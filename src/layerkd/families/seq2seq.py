@@ -3,7 +3,8 @@
 The strategy pairs the encoder stack and the decoder stack separately, each
 with the same seed and epoch. Checkpoints are selected on validation BLEU of
 greedy decodes; test BLEU and exact match use ``model.beams`` beams (recorded
-as ``beams``).
+as ``beams``). ``TransformersSeq2Seq``: the same on `transformers` BART
+(``model.backend``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from ..distill.distiller import Seq2SeqDistiller, seq2seq_pairs
 from ..distill.initialisation import initialise, weight_copy_seq2seq_
 from ..distill.objective import shift_target, token_cross_entropy
 from ..models import PAD_ID, EncoderDecoder
+from ..models.bart import BartSeq2Seq, weight_copy_bart_
 from ..train.evaluate import evaluate_seq2seq
 from .base import Family, LossFn
 
@@ -109,3 +111,19 @@ class Seq2Seq(Family):
 
     def distill_loss(self, distiller, transfer, cache):
         return distill_loss_fn(distiller, transfer, cache)
+
+
+class TransformersSeq2Seq(Seq2Seq):
+    """The same family on `transformers` BART (``model.backend: transformers``,
+    ``models.bart``): the same losses, cache, pairs, distiller and threads engine."""
+
+    name = "seq2seq_transformers"
+
+    def build(self, task, depth, width, params):
+        m, train = params.model, task.splits["train"]
+        return BartSeq2Seq(len(task.src_vocab), len(task.tgt_vocab), train.x.shape[1],
+                           train.y.shape[1] - 1, depth, depth, width, m.heads,
+                           m.mlp_ratio).to(task.device)
+
+    def initialise(self, student, init, teacher):
+        return initialise(student, init, teacher, weight_copy_bart_)
