@@ -110,22 +110,28 @@ def test_backend_is_validated_with_the_allowed_values():
     assert params.for_task("scan").model.backend == "transformers"
 
 
+def family_run(task_name: str, raw: dict, root):
+    """(params, task, family, teacher, teacher cache) of one task built under ``raw``."""
+    from layerkd.data.generate import build_data
+    from layerkd.tasks import load_task
+
+    params = parse_params(raw).for_task(task_name)
+    build_data(task_name, params, root)
+    task = load_task(task_name, params, root)
+    family = task.family
+    teacher = family.build(task, params.model.teacher_depth, params.model.width, params)
+    return params, task, family, teacher, family.cache(teacher.eval(), task.splits["train"])
+
+
 def test_distillation_runs_through_the_family(tmp_path):
     """A teacher and two students of each init on tiny digits with the BERT backend."""
-    from layerkd.data.generate import build_data
     from layerkd.distill.run import distill_one
-    from layerkd.tasks import load_task
 
     raw = smoke(["digits"], backend="transformers", teacher_depth=2)
     raw["distill"]["student_depth"] = 1
-    params = parse_params(raw).for_task("digits")
-    build_data("digits", params, tmp_path)
-    task = load_task("digits", params, tmp_path)
-    family = task.family
+    params, task, family, teacher, cache = family_run("digits", raw, tmp_path)
     assert family is FAMILIES["classifier_transformers"] and family.together == "threads"
-    teacher = family.build(task, 2, params.model.width, params)
     assert isinstance(teacher, BertClassifier)
-    cache = family.cache(teacher.eval(), task.splits["train"])
     for init in ("random", "weight_copy"):
         for strategy in ("none", "forward"):
             m = distill_one(task, params, teacher, cache, init, strategy, 0, progress=False)
@@ -188,21 +194,14 @@ def test_bart_weight_copy_takes_the_forward_blocks():
 
 def test_generation_distils_through_the_bart_family(tmp_path):
     """Teacher and students of both inits on tiny scan with the BART backend."""
-    from layerkd.data.generate import build_data
     from layerkd.distill.run import distill_one
     from layerkd.models.bart import BartSeq2Seq
-    from layerkd.tasks import load_task
 
     raw = smoke(["scan"], backend="transformers")
     raw["distill"]["epochs"] = 1
-    params = parse_params(raw).for_task("scan")
-    build_data("scan", params, tmp_path)
-    task = load_task("scan", params, tmp_path)
-    family = task.family
+    params, task, family, teacher, cache = family_run("scan", raw, tmp_path)
     assert family is FAMILIES["seq2seq_transformers"] and family.together == "threads"
-    teacher = family.build(task, params.model.teacher_depth, params.model.width, params)
     assert isinstance(teacher, BartSeq2Seq)
-    cache = family.cache(teacher.eval(), task.splits["train"])
     for init in ("random", "weight_copy"):
         m = distill_one(task, params, teacher, cache, init, "forward", 0, progress=False)
         assert 0 <= m["test_bleu"] <= 100 and m["hid_share_last"] > 0
