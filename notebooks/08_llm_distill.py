@@ -21,11 +21,11 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from layerkd import paths
-from layerkd.config import LLM_TASK, load_params
+from layerkd.config import LLM_SCORES, LLM_TASK, load_params
 from layerkd.io import atomic_write_json
 from layerkd.lm.qwen import copy_map
 from layerkd.lm.students import pairs, run_students
-from layerkd.lm.task import SCORE_NAMES, Facts
+from layerkd.lm.task import Facts
 from layerkd.lm.teacher import load_teacher
 from layerkd.strategies import LABELS, describe
 
@@ -43,7 +43,7 @@ for s in d.strategies:
 # %%
 rows = run_students(llm, facts, teacher)
 students = pd.DataFrame(rows)
-scores = {f"test_{k}": name for k, name in SCORE_NAMES.items()}
+scores = {f"test_{k}": name for k, name in LLM_SCORES.items()}
 summary = students.groupby(["init", "strategy"], sort=False)[list(scores)].agg(["mean", "std"])
 print(summary.round(2).to_string())
 atomic_write_json(paths.metrics_file(LLM_TASK), {

@@ -94,18 +94,12 @@ class Params(_Strict):
         return self
 
     def _check_backend(self) -> None:
-        """The transformers models (BERT, BART) are post-norm: a pre-norm (T5-like)
-        task keeps the native backend."""
-        def resolved(task: str, key: str):
-            changes = self.overrides[task].model if task in self.overrides else {}
-            return changes.get(key, getattr(self.model, key))
-
-        bad = [t for t in self.tasks
-               if resolved(t, "backend") == "transformers" and resolved(t, "norm") != "post"]
-        if bad:
-            raise ValueError(f"model.backend=transformers is not allowed for {bad}: BERT and "
-                             "BART are post-norm (model.norm: post); give the pre-norm tasks "
-                             "backend native (overrides.<task>.model.backend)")
+        """The transformers models (BERT, BART) are post-norm; a task whose override
+        makes it pre-norm (T5-like) fails here through ``for_task``."""
+        if self.model.backend == "transformers" and self.model.norm != "post":
+            raise ValueError(f"model.backend=transformers is not allowed for {self.tasks}: "
+                             "BERT and BART are post-norm (model.norm: post); give the "
+                             "pre-norm tasks backend native (overrides.<task>.model.backend)")
 
     def _check_pretraining(self) -> None:
         """A teacher pre-trains only on a pool its data stage generates."""

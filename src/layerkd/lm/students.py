@@ -23,10 +23,11 @@ from tqdm import tqdm
 
 from ..config import LLM_TASK, LLMParams
 from ..distill.objective import Objective
-from ..distill.run import hidden_shares, save_run
+from ..distill.run import Run, hidden_shares, save_run
 from ..io import atomic_write_text
 from ..models import count_parameters
 from ..paths import run_paths, student_dirs
+from ..stages.students import STAMP, finished
 from ..strategies import REGISTRY, describe, match_layers
 from ..train.loop import fit, set_seed
 from .distill import LMDistiller, LMTeacherCache, distill_loss_fn
@@ -35,7 +36,6 @@ from .qwen import copy_map, layer_reduced_student
 from .task import Facts, selection_score
 
 RECORD_VERSION = 1  # raise when a field of a run's metrics.json is added or changes meaning
-STAMP = "settings.sha256"
 
 
 def objective(llm: LLMParams) -> Objective:
@@ -123,15 +123,13 @@ def run_students(llm: LLMParams, facts: Facts, teacher, progress: bool = True) -
     out = []
     for init, strategy, seed in tqdm(todo, desc=f"students {LLM_TASK}", disable=not progress,
                                      mininterval=10):
-        out_dir, ckpt = run_paths(*student_dirs(LLM_TASK, init), strategy, seed)
-        stamp, metrics = out_dir / STAMP, out_dir / "metrics.json"
-        if (stamp.exists() and metrics.exists() and ckpt.exists()
-                and stamp.read_text().strip() == keys[init]):
-            out.append(json.loads(metrics.read_text()))
-            continue
-        out.append(train_student(llm, facts, teacher, cache, init, strategy, seed, out_dir,
-                                 ckpt, progress=False))
-        atomic_write_text(stamp, keys[init] + "\n")
+        run = Run(strategy, seed, *run_paths(*student_dirs(LLM_TASK, init), strategy, seed))
+        kept = finished(run, keys[init])
+        if kept is None:
+            kept = train_student(llm, facts, teacher, cache, init, strategy, seed, run.out_dir,
+                                 run.ckpt_path, progress=False)
+            atomic_write_text(run.out_dir / STAMP, keys[init] + "\n")
+        out.append(kept)
     return out
 
 

@@ -14,9 +14,6 @@ from ..paths import data_file
 from .qwen import qwen3_config
 from .score import choice_accuracy, exact_match
 
-SCORES = tuple(LLM_SCORES)
-SCORE_NAMES = LLM_SCORES
-
 
 @dataclass
 class Facts:
@@ -62,4 +59,4 @@ def model_config(llm: LLMParams, facts: Facts, depth: int | None = None):
 
 def selection_score(scores: dict[str, float]) -> float:
     """What picks a checkpoint on validation: the mean of the two scores."""
-    return sum(scores[k] for k in SCORES) / len(SCORES)
+    return sum(scores[k] for k in LLM_SCORES) / len(LLM_SCORES)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .encoder import token_embedding, token_mask
+from .encoder import input_embedding, token_mask
 
 
 class BertClassifier(nn.Module):
@@ -29,12 +29,7 @@ class BertClassifier(nn.Module):
 
         super().__init__()
         self.depth, self.width, self.vocab_size, self.placement = depth, width, vocab_size, "post"
-        if vocab_size is None:
-            if in_features is None:
-                raise ValueError("BertClassifier needs in_features (float inputs) or vocab_size")
-            self.embed = nn.Linear(in_features, width)
-        else:
-            self.embed = token_embedding(vocab_size, width)
+        self.embed = input_embedding(in_features, vocab_size, width, "BertClassifier")
         self.cls = nn.Parameter(torch.zeros(1, 1, width))
         config = BertConfig(vocab_size=1, hidden_size=width, num_hidden_layers=depth,
                             num_attention_heads=heads, intermediate_size=mlp_ratio * width,

@@ -119,12 +119,7 @@ class Encoder(nn.Module):
         super().__init__()
         self.depth, self.width, self.vocab_size = depth, width, vocab_size
         self.placement = check_norm(norm)
-        if vocab_size is None:
-            if in_features is None:
-                raise ValueError("Encoder needs in_features (float inputs) or vocab_size (ids)")
-            self.embed = nn.Linear(in_features, width)
-        else:
-            self.embed = token_embedding(vocab_size, width)
+        self.embed = input_embedding(in_features, vocab_size, width, "Encoder")
         self.cls = nn.Parameter(torch.zeros(1, 1, width))
         self.pos = nn.Parameter(torch.randn(1, max_len + 1, width) * 0.02)
         if norm == "post":
@@ -151,6 +146,17 @@ class Encoder(nn.Module):
             hiddens.append(h)
         cls = h[:, 0] if self.placement == "post" else self.norm(h[:, 0])
         return self.head(cls), hiddens
+
+
+def input_embedding(in_features: int | None, vocab_size: int | None, width: int,
+                    owner: str) -> nn.Module:
+    """The map from the inputs to the width: linear for float features (vocab_size
+    None), ``token_embedding`` for ids."""
+    if vocab_size is not None:
+        return token_embedding(vocab_size, width)
+    if in_features is None:
+        raise ValueError(f"{owner} needs in_features (float inputs) or vocab_size (ids)")
+    return nn.Linear(in_features, width)
 
 
 def token_embedding(vocab_size: int, width: int) -> nn.Embedding:

@@ -14,17 +14,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..config import INITS, LLM_TASK
+from ..config import INITS
 from ..strategies import STRATEGIES
 
 
 def collect(results_root: str | Path = "results") -> tuple[pd.DataFrame, pd.DataFrame]:
     """(teachers, students): one row per finished run."""
     root = Path(results_root)
-    # the decoder-only task has scores of its own (report.llm)
-    own = lambda pattern: [json.loads(p.read_text()) for p in sorted(root.glob(pattern))  # noqa: E731
-                           if p.relative_to(root).parts[0] != LLM_TASK]
-    teachers, students = own("*/teacher/metrics.json"), own("*/students/*/*/seed*/metrics.json")
+    teachers = [json.loads(p.read_text()) for p in sorted(root.glob("*/teacher/metrics.json"))]
+    students = [json.loads(p.read_text()) for p in sorted(root.glob("*/students/*/*/seed*/metrics.json"))]
     if not teachers or not students:
         raise FileNotFoundError(f"no finished runs under {root}: run the distill stages first")
     return with_score(pd.DataFrame(teachers)), with_score(pd.DataFrame(students))
