@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup check repro test unit smoke clean-smoke paper latex-deps
+.PHONY: setup check repro test unit smoke recipes clean-smoke paper latex-deps
 
 setup: $(STAMP)
 
@@ -30,8 +30,12 @@ unit: setup             ## the fast tests only (no smoke pipeline, no PDF build)
 	$(PYTHON) -m pytest -q -m "not slow"
 
 smoke: setup            ## the smoke pipeline (also part of make test); its copy stays in tmp/smoke/
-	rm -rf tmp/smoke
+	rm -rf tmp/smoke && mkdir -p tmp
 	$(PYTHON) -m pytest -q -m slow --basetemp=tmp/smoke
+
+recipes: setup          ## every README `dvc exp run` recipe on the smoke profile; copies stay in tmp/recipes/
+	rm -rf tmp/recipes && mkdir -p tmp
+	$(PYTHON) -m pytest -q --recipes -m recipes --basetemp=tmp/recipes
 
 .PHONY: bench
 bench: setup            ## step cost, students trained together, GFLOP/s, backends -> bench/results.md, generation.md, backends.md

@@ -36,6 +36,20 @@ def complete(changes: dict | None = None) -> dict:
     return raw
 
 
+def pytest_addoption(parser):
+    parser.addoption("--recipes", action="store_true",
+                     help="run every README recipe on the smoke profile (tests/test_recipes_run.py)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--recipes"):
+        return
+    skip = pytest.mark.skip(reason="README recipes on the smoke profile: make recipes")
+    for item in items:
+        if "recipes" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     torch.manual_seed(0)

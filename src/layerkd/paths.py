@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 DATA = Path("data")
+HUB_DATA = Path("data_hub")  # hub tasks' arrays (config.hub): stage hub_data, not data
 RESULTS = Path("results")
 MODELS = Path("models")
 METRICS = Path("metrics")
@@ -16,6 +17,7 @@ FIGURES = PAPER / "figures"
 MACROS = PAPER / "macros.tex"
 REPORT = PAPER / "README.md"
 ANGLES = RESULTS / "angles"
+HUB_REPORT = PAPER / "hub"  # hub tasks' tables beside the paper's numbers
 PAPER_RESULTS = Path("reference/official_results.csv")  # the paper's own numbers
 
 

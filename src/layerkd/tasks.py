@@ -16,7 +16,7 @@ import torch
 
 from .config import GENERATION_TASKS, TASK_FAMILIES, Params
 from .data import Split, load_arrays, mnist_splits, patchify, random_affine, to_images
-from .paths import data_file
+from .paths import HUB_DATA, data_file
 from .train.loop import configure_runtime
 
 SPLITS = ("train", "val", "test")
@@ -36,6 +36,7 @@ class Task:
     tgt_vocab: list[str] | None = None
     # a key of ``families.FAMILIES``; None = the task's own (``config.TASK_FAMILIES``)
     family_name: str | None = None
+    checkpoint: str | None = None  # hub tasks: the teacher's pre-trained start (config.hub)
 
     def __post_init__(self):
         if self.family_name is None:
@@ -71,11 +72,24 @@ def _vocab(arrays, key) -> list[str]:
 
 def load_task(task: str, params: Params, root: str | Path = "data") -> Task:
     """Load a built task onto the device that ``runtime`` selects (CUDA when present),
-    with the family of ``model.backend``."""
+    with the family of ``model.backend``; a hub task from ``paths.HUB_DATA``."""
+    if task in params.hub.tasks:
+        return _load_hub_task(task, params)
     loaded = _load_task(task, params, root)
     if params.model.backend == "transformers":
         loaded.family_name = f"{loaded.family_name}_transformers"
     return loaded
+
+
+def _load_hub_task(task: str, params: Params) -> Task:
+    """A hub task (``config.hub``): token ids and types, the family ``classifier_hub``."""
+    device = configure_runtime(params.runtime.device, params.runtime.threads)
+    arrays = load_arrays(data_file(task, HUB_DATA))
+    splits = {name: Split(*(torch.from_numpy(arrays[f"{k}_{name}"]) for k in ("x", "y", "mask")))
+              .to(device) for name in SPLITS}
+    return Task(task, splits, None, params.hub.datasets[task].n_classes,
+                splits["train"].x.shape[1], vocab_size=int(arrays["vocab_size"]),
+                family_name="classifier_hub", checkpoint=params.hub.model.checkpoint)
 
 
 def _load_task(task: str, params: Params, root: str | Path) -> Task:

@@ -10,6 +10,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from ..strategies import STRATEGIES
 from .ablations import AblationParams
+from .hub import HubParams, check_against, checkpoint_model
 from .llm import LLMParams
 from .schema import (
     DEVICES,
@@ -56,11 +57,16 @@ class Params(_Strict):
     ablations: AblationParams
     overrides: dict[str, TaskOverrides] = Field(description="task -> per-task changes")
     llm: LLMParams = Field(description="the decoder-only task (config.llm)")
+    hub: HubParams = Field(description="the paper's models and data from the Hub (config.hub)")
 
     def for_task(self, task: str) -> Params:
-        """These parameters with ``overrides[task]`` applied (and validated)."""
+        """These parameters with ``overrides[task]`` applied (and validated); for a
+        hub task, its view (``hub_view``)."""
+        if task in self.hub.tasks:
+            return self.hub_view(task)
         if task not in TASKS:
-            raise ConfigError(f"task: {task!r} is not allowed; allowed values: {list(TASKS)}")
+            raise ConfigError(f"task: {task!r} is not allowed; allowed values: "
+                              f"{list(TASKS) + self.hub.tasks}")
         raw = self.model_dump()
         # ablation depths were checked against each task's own teacher above
         raw["ablations"]["tasks"] = [t for t in raw["ablations"]["tasks"] if t == task]
@@ -74,6 +80,25 @@ class Params(_Strict):
         raw["overrides"] = {}  # applied
         raw["tasks"] = [task]  # the overrides hold for this task alone
         return parse_params(raw)
+
+    def hub_view(self, task: str) -> Params:
+        """A hub task's parameters in the shape the shared stages read: ``model``
+        from its checkpoint's config, ``teacher`` and ``distill`` from ``hub``, no
+        ablation (reads the checkpoint's config: a Hub name needs the network once)."""
+        try:
+            model = checkpoint_model(self.hub)
+            check_against(model, self.hub.distill)
+        except (OSError, ValueError) as err:
+            raise ConfigError(f"hub task {task!r} (hub.model.checkpoint="
+                              f"{self.hub.model.checkpoint!r}): {err}") from None
+        ablations = self.ablations.model_dump()
+        for section in (ablations, *(ablations[k] for k in (*SETTING_ABLATIONS, "transfer"))):
+            section["tasks"] = []
+        return self.model_copy(update={
+            "tasks": [task], "model": model, "teacher": self.hub.teacher,
+            "distill": self.hub.distill, "overrides": {},
+            "ablations": AblationParams.model_validate(ablations),
+            "angles": self.angles.model_copy(update={"seeds": self.hub.distill.seeds[:1]})})
 
     @model_validator(mode="after")
     def _cross_checks(self):

@@ -58,6 +58,23 @@ class TeacherCache:
         return self.logits[idx], self.hiddens[layers.T[:, :, None], idx[None, :, :]]
 
 
+class LiveTeacher:
+    """``TeacherCache``'s interface, computed on each batch instead of stored: for
+    teachers whose hidden states over the transfer set would not fit in memory
+    (the hub tasks' BERT-base), as the official trainers run the teacher per step."""
+
+    def __init__(self, teacher: torch.nn.Module, split: Split):
+        self.teacher, self.split = teacher.eval(), split
+
+    @torch.no_grad()
+    def batch(self, idx: torch.Tensor, layers: list[int] | None = None):
+        mask = None if self.split.mask is None else self.split.mask[idx]
+        logits, hiddens = self.teacher(self.split.x[idx], mask)
+        if layers is None:
+            return logits, torch.stack(hiddens)
+        return logits, {t: hiddens[t] for t in sorted(set(layers))}
+
+
 @dataclass
 class Seq2SeqTeacherCache:
     """Teacher outputs of one split, teacher-forced on its references.

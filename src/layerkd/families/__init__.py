@@ -4,6 +4,7 @@ encoder-decoder (and any family added later), behind one interface.
     base        Family: the methods every stage calls
     classifier  Classifier: the encoder classifier (BERT-like); TransformersClassifier:
                 the same on `transformers` BERT (model.backend: transformers)
+    hub         HubClassifier: a Hub BERT checkpoint on a GLUE task (section hub)
     seq2seq     Seq2Seq: the encoder-decoder (BART / T5-like); TransformersSeq2Seq: the
                 same on `transformers` BART (model.backend: transformers)
 
@@ -13,9 +14,11 @@ Adding a family is one module with a ``Family`` subclass and one line in
 
 from .base import Family
 from .classifier import Classifier, TransformersClassifier
+from .hub import HubClassifier
 from .seq2seq import Seq2Seq, TransformersSeq2Seq
 
 FAMILIES: dict[str, Family] = {f.name: f for f in (Classifier(), TransformersClassifier(),
-                                                    Seq2Seq(), TransformersSeq2Seq())}
+                                                    HubClassifier(), Seq2Seq(),
+                                                    TransformersSeq2Seq())}
 
 __all__ = ["FAMILIES", "Family"]

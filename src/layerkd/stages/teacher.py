@@ -28,7 +28,9 @@ def teacher_config(params: Params, task: str) -> dict:
     """What a teacher checkpoint depends on: its own task's data settings (not
     the other tasks'), the model and the teacher's training."""
     data = params.data.model_dump()
-    return {"task": task, "data": {"seed": data["seed"], task: data[task]},
+    own = ({"seed": data["seed"], task: data[task]} if task in data else
+           params.hub.identity(task))  # a hub task: its dataset and checkpoint
+    return {"task": task, "data": own,
             "model": params.model.identity(), "teacher": params.teacher.model_dump()}
 
 
@@ -44,7 +46,8 @@ def train_teacher(task: Task, params: Params, out_dir: Path, ckpt_path: Path,
     weights are kept when no fine-tuning epoch beats them on validation."""
     p, family = params.teacher, task.family
     set_seed(p.seed)
-    model = family.build(task, params.model.teacher_depth, params.model.width, params)
+    model = family.start_teacher(family.build(task, params.model.teacher_depth,
+                                              params.model.width, params), task)
     train = task.splits["train"]
     val = lambda: family.evaluate(model, task, "val")[family.metric]  # noqa: E731
     pre = None

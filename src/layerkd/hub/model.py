@@ -1,0 +1,77 @@
+"""A Hub sequence classifier (BERT) behind the native encoder interface.
+
+``x`` packs the tokenizer's ids and token types, (B, T, 2); ``mask`` marks the
+valid tokens after [CLS], (B, T - 1): the native models prepend [CLS] themselves
+and ``models.token_mask`` adds it back, so the distiller's token mask covers
+the tokenizer's [CLS] the same way. ``hiddens`` are the L + 1 states of
+``output_hidden_states=True`` (embedding output first), the states the official
+classification trainer matches (classification/trainer.py).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..models.encoder import token_mask
+
+
+def hub_config(checkpoint: str, n_classes: int, depth: int, width: int | None = None):
+    """The checkpoint's config with ``depth`` blocks (and ``width``: the FFN scaled alike)."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(checkpoint, num_labels=n_classes)
+    if config.model_type != "bert":
+        raise ValueError(f"hub.model.checkpoint={checkpoint!r} is a {config.model_type!r} "
+                         "model; the hub tasks support BERT (model_type 'bert')")
+    config.num_hidden_layers = depth
+    if width and width != config.hidden_size:
+        config.intermediate_size = config.intermediate_size * width // config.hidden_size
+        config.hidden_size = width
+    return config
+
+
+class HubBert(nn.Module):
+    def __init__(self, config, checkpoint: str | None = None):
+        """From ``config`` with fresh weights, or the pre-trained ``checkpoint``'s."""
+        from transformers import AutoModelForSequenceClassification as Auto
+
+        super().__init__()
+        from transformers.utils import logging
+
+        verbosity = logging.get_verbosity()
+        logging.set_verbosity_error()  # the load report lists every fresh head weight
+        try:
+            # a head of another size (or none, as bert-base-uncased) starts fresh, as
+            # the official per-task heads do
+            self.model = (Auto.from_pretrained(checkpoint, config=config,
+                                               ignore_mismatched_sizes=True)
+                          if checkpoint else Auto.from_config(config))
+        finally:
+            logging.set_verbosity(verbosity)
+        self.depth, self.width, self.placement = (config.num_hidden_layers, config.hidden_size,
+                                                  "post")
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None):
+        attention = None if mask is None else token_mask(mask).long()
+        out = self.model(input_ids=x[..., 0], token_type_ids=x[..., 1],
+                         attention_mask=attention, output_hidden_states=True)
+        return out.logits, list(out.hidden_states)
+
+
+def weight_copy_hub_(student: HubBert, teacher: HubBert) -> HubBert:
+    """The official classification weight copy: embeddings and pooler, and student
+    block i <- teacher block ceil(i L_T / L_S); the classifier head stays fresh."""
+    from ..strategies import forward_targets
+
+    if student.width != teacher.width:
+        raise ValueError(f"weight_copy needs equal width, got student {student.width} vs "
+                         f"teacher {teacher.width}")
+    s, t = student.model.bert, teacher.model.bert
+    with torch.no_grad():
+        s.embeddings.load_state_dict(t.embeddings.state_dict())
+        if t.pooler is not None:
+            s.pooler.load_state_dict(t.pooler.state_dict())
+        for i, k in enumerate(forward_targets(student.depth, teacher.depth), start=1):
+            s.encoder.layer[i - 1].load_state_dict(t.encoder.layer[k - 1].state_dict())
+    return student

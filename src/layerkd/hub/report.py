@@ -1,0 +1,60 @@
+"""A hub task's results beside the paper's (reference/official_results.csv)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from ..config import INITS
+from ..paths import PAPER_RESULTS, RESULTS
+from ..strategies import LABELS, STRATEGIES
+
+
+def paper_rows(paper_key: str | None, csv: Path = PAPER_RESULTS) -> pd.DataFrame:
+    """The paper's classification accuracies of one GLUE task (empty without a key)."""
+    df = pd.read_csv(csv)
+    df = df[(df.setting == "classification") & (df.task == paper_key) & (df.metric == "acc")]
+    return df.assign(strategy=df.strategy.fillna(""))
+
+
+def hub_table(task: str, paper_key: str | None, results: Path = RESULTS,
+              csv: Path = PAPER_RESULTS) -> pd.DataFrame:
+    """Teacher and every init x strategy: our test accuracy (mean, std over seeds,
+    n) and the paper's (its replicated teacher; its students)."""
+    teacher = json.loads((results / task / "teacher" / "metrics.json").read_text())
+    runs = pd.DataFrame([json.loads(p.read_text()) for p in
+                         sorted((results / task / "students").glob("*/*/seed*/metrics.json"))])
+    paper = paper_rows(paper_key, csv)
+
+    def paper_value(model: str, init: str, strategy: str) -> float | None:
+        hit = paper[(paper.model == model) & (paper.init == init) & (paper.strategy == strategy)]
+        return float(hit.value.iloc[0]) if len(hit) else None
+
+    rows = [{"model": "teacher", "init": "", "strategy": "", "mean": teacher["test_acc"],
+             "std": None, "n": 1, "paper": paper_value("teacher", "replication", "")}]
+    stats = runs.groupby(["init", "strategy"])["test_acc"].agg(["mean", "std", "count"])
+    for init in INITS:
+        for strategy in STRATEGIES:
+            if (init, strategy) in stats.index:
+                r = stats.loc[(init, strategy)]
+                rows.append({"model": "student", "init": init, "strategy": strategy,
+                             "mean": r["mean"], "std": r["std"], "n": int(r["count"]),
+                             "paper": paper_value("student", init, strategy)})
+    return pd.DataFrame(rows)
+
+
+def table_markdown(table: pd.DataFrame, task: str, paper_key: str | None) -> str:
+    def ours(r) -> str:
+        return f"{r['mean']:.1f}" + ("" if pd.isna(r["std"]) else f" ± {r['std']:.1f}")
+
+    shown = pd.DataFrame({
+        "model": [r.model if r.model == "teacher" else f"{r.init}: {LABELS[r.strategy]}"
+                  for r in table.itertuples()],
+        "test acc. (%)": [ours(r) for _, r in table.iterrows()],
+        "seeds": table["n"],
+        f"paper ({paper_key or 'none'})": [
+            "" if pd.isna(v) else f"{v:.1f}" for v in table["paper"]],
+    })
+    return f"# Hub task `{task}`\n\n" + shown.to_markdown(index=False) + "\n"
