@@ -1,10 +1,11 @@
 """``model.backend: transformers``: teachers and students as Hugging Face BERT
-(classification) and BART (generation) behind the native interfaces. Their
+(classification), BART (post-norm generation) and T5 (pre-norm generation) behind the native interfaces. Their
 hidden states and logits equal the native post-norm models' once the weights
 are copied (so strategies, losses, weight copy, cache and angles see the same
 layers), BART's greedy decoding equals the native one, weight copy follows the
-forward map, each family distils through its engine, and the schema refuses
-the pre-norm tasks."""
+forward map, each family distils through its engine; pre-norm generation
+(numbers_ro) runs T5, whose differences from the native pre-norm model are
+shown; the schema refuses a pre-norm classification task (BERT is post-norm)."""
 
 import copy
 
@@ -98,16 +99,18 @@ def test_backend_is_validated_with_the_allowed_values():
     with pytest.raises(ConfigError, match=r"model.backend: 'jax' is not allowed; allowed "
                                           r"values: \['native', 'transformers'\]"):
         parse_params(smoke(backend="jax"))
-    with pytest.raises(ConfigError, match=r"model.backend=transformers is not allowed for "
-                                          r"\['numbers_ro'\]: BERT and BART are post-norm"):
-        parse_params(smoke(backend="transformers"))
-    assert parse_params(smoke(["digits", "scan"], backend="transformers")).model.backend \
-        == "transformers"
-    raw = smoke(backend="transformers")  # every task; the pre-norm one back to native
-    raw["overrides"]["numbers_ro"]["model"]["backend"] = "native"
-    params = parse_params(raw)
-    assert params.for_task("numbers_ro").model.backend == "native"
+    # every task: BERT, BART (scan) and T5 (numbers_ro, pre-norm by its override)
+    params = parse_params(smoke(backend="transformers"))
+    assert params.for_task("numbers_ro").model.norm == "pre"
     assert params.for_task("scan").model.backend == "transformers"
+    with pytest.raises(ConfigError, match=r"model.backend=transformers is not allowed for "
+                                          r"task 'digits' with model.norm=pre: BERT is "
+                                          r"post-norm"):
+        parse_params(smoke(["digits", "scan"], backend="transformers", norm="pre"))
+    raw = smoke(["digits"], backend="transformers")
+    raw["overrides"]["digits"]["model"] = {"norm": "pre"}
+    with pytest.raises(ConfigError, match=r"overrides.digits.model"):
+        parse_params(raw)
 
 
 def family_run(task_name: str, raw: dict, root):
@@ -217,3 +220,69 @@ def test_native_models_hash_as_before_the_backend_existed():
     assert native.identity() == native.model_dump(exclude={"backend"})
     bert = parse_params(smoke(["digits"], backend="transformers")).model
     assert bert.identity()["backend"] == "transformers"
+
+
+def t5(enc=2, dec=3, seed=0):
+    from layerkd.models.t5 import T5Seq2Seq
+
+    torch.manual_seed(seed)
+    return T5Seq2Seq(SRC, TGT, 8, 7, enc, dec, WIDTH, HEADS, 2).eval()
+
+
+@torch.no_grad()
+def test_t5_hidden_states_and_where_it_differs_from_the_native_pre_norm_model():
+    """T5 returns L + 1 states per stack, as the native model; where it differs on
+    purpose (models/t5.py): no bias anywhere and RMSNorm (a weight only), no
+    absolute positions (a relative table in block 0 only), and its last state
+    is after the final norm (unit RMS at initialisation), the others raw."""
+    model = t5(2, 3)
+    g = torch.Generator().manual_seed(2)
+    src, tgt = torch.randint(3, SRC, (4, 8), generator=g), torch.randint(3, TGT, (4, 7), generator=g)
+    src[1, 5:], tgt[2, 4:] = 0, 0
+    logits, enc, dec = model(src, src != 0, tgt, tgt != 0)
+    assert logits.shape == (4, 7, TGT) and len(enc) == 3 and len(dec) == 4
+    names = [n for n, _ in model.named_parameters()]
+    assert not [n for n in names if n.endswith(".bias")]
+    assert not [n for n in names if "position" in n]
+    assert [n for n in names if "relative_attention_bias" in n] == [
+        "t5.encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight",
+        "t5.decoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"]
+    rms = lambda h: h.pow(2).mean(-1).sqrt()  # noqa: E731
+    torch.testing.assert_close(rms(enc[-1][src != 0]), torch.ones(int((src != 0).sum())),
+                               rtol=1e-3, atol=1e-3)
+    assert not torch.allclose(rms(enc[-2][src != 0]), torch.ones(int((src != 0).sum())),
+                              atol=1e-2)
+    out = t5(2, 2).generate(src, src != 0, max_len=6)  # the tasks' stacks are equally deep
+    assert out.shape[0] == 4 and out.shape[1] <= 6 and int(out.max()) < TGT
+
+
+@torch.no_grad()
+def test_t5_weight_copy_takes_the_forward_blocks_and_the_position_table():
+    from layerkd.models.t5 import weight_copy_t5_
+
+    teacher, student = t5(4, 4, 0), t5(2, 2, 1)
+    weight_copy_t5_(student, teacher)
+    for stack in ("encoder", "decoder"):
+        s_blocks, t_blocks = getattr(student.t5, stack).block, getattr(teacher.t5, stack).block
+        for i, t in enumerate(forward_targets(2, 4)):
+            theirs = t_blocks[t - 1].state_dict()
+            for key, value in s_blocks[i].state_dict().items():
+                source = t_blocks[0].state_dict() if "relative" in key else theirs
+                assert torch.equal(value, source[key]), (stack, i, key)
+    assert torch.equal(student.t5.shared.weight, teacher.t5.shared.weight)
+
+
+def test_pre_norm_generation_distils_through_the_t5_family(tmp_path):
+    """Teacher and students of both inits on tiny numbers_ro (pre-norm) with the
+    transformers backend: T5."""
+    from layerkd.distill.run import distill_one
+    from layerkd.models.t5 import T5Seq2Seq
+
+    raw = smoke(["numbers_ro"], backend="transformers")
+    raw["distill"]["epochs"] = 1
+    params, task, family, teacher, cache = family_run("numbers_ro", raw, tmp_path)
+    assert family is FAMILIES["seq2seq_transformers"] and isinstance(teacher, T5Seq2Seq)
+    for init in ("random", "weight_copy"):
+        m = distill_one(task, params, teacher, cache, init, "forward", 0, progress=False)
+        assert 0 <= m["test_bleu"] <= 100 and m["hid_share_last"] > 0
+        assert m["objective"]["distance"] == "ln_mse"  # the T5 objective of the task's override

@@ -13,6 +13,7 @@ from .ablations import AblationParams
 from .hub import HubParams, check_against, checkpoint_model
 from .llm import LLMParams
 from .schema import (
+    CLASSIFICATION_TASKS,
     DEVICES,
     HIDDEN_DISTANCES,
     INITS,
@@ -119,12 +120,19 @@ class Params(_Strict):
         return self
 
     def _check_backend(self) -> None:
-        """The transformers models (BERT, BART) are post-norm; a task whose override
-        makes it pre-norm (T5-like) fails here through ``for_task``."""
-        if self.model.backend == "transformers" and self.model.norm != "post":
-            raise ValueError(f"model.backend=transformers is not allowed for {self.tasks}: "
-                             "BERT and BART are post-norm (model.norm: post); give the "
-                             "pre-norm tasks backend native (overrides.<task>.model.backend)")
+        """`transformers` builds BERT for classification (post-norm only), and BART
+        (post-norm) or T5 (pre-norm) for generation: a pre-norm classification task
+        is refused, naming the task and where its settings come from."""
+        for task in self.tasks:
+            raw = self.overrides.get(task)
+            model = {**self.model.model_dump(), **(raw.model if raw else {})}
+            if (model["backend"] == "transformers" and model["norm"] != "post"
+                    and task in CLASSIFICATION_TASKS):
+                raise ValueError(
+                    f"model.backend=transformers is not allowed for task {task!r} with "
+                    f"model.norm={model['norm']}: BERT is post-norm (T5 serves pre-norm "
+                    f"generation tasks only); use norm post or backend native "
+                    f"(overrides.{task}.model)")
 
     def _check_pretraining(self) -> None:
         """A teacher pre-trains only on a pool its data stage generates."""

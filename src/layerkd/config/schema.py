@@ -17,7 +17,7 @@ INITS = ("random", "weight_copy")
 DEVICES = ("auto", "cpu", "cuda")
 NORMS = ("post", "pre")
 # where the models come from: this repository (native) or Hugging Face `transformers`
-# (BERT for classification, BART for generation: post-norm; models.bert, models.bart);
+# (BERT for classification, BART / T5 for post- / pre-norm generation);
 # families.FAMILIES["<family>_transformers"]
 BACKENDS = ("native", "transformers")
 # How one matched (student, teacher) pair of hidden states is compared, per token
@@ -122,8 +122,9 @@ class ModelParams(_Strict):
                        "(1 = greedy; the official scripts use 4-6)")
     backend: str = Field(description=(
         "native: this repository's models (fast on a CPU; stacked students); "
-        "transformers: Hugging Face BERT (classification) or BART (generation), post-norm "
-        "only (models.bert, models.bart), students in threads"))
+        "transformers: Hugging Face BERT (classification, post-norm only), BART (post-norm "
+        "generation) or T5 (pre-norm generation) (models.bert, models.bart, models.t5), "
+        "students in threads"))
 
     def identity(self) -> dict:
         """What a checkpoint's or a run's hash records of the model: every field,

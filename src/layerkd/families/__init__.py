@@ -6,7 +6,7 @@ encoder-decoder (and any family added later), behind one interface.
                 the same on `transformers` BERT (model.backend: transformers)
     hub         HubClassifier: a Hub BERT checkpoint on a GLUE task (section hub)
     seq2seq     Seq2Seq: the encoder-decoder (BART / T5-like); TransformersSeq2Seq: the
-                same on `transformers` BART (model.backend: transformers)
+                same on `transformers` BART or T5 (model.backend: transformers)
 
 Adding a family is one module with a ``Family`` subclass and one line in
 ``FAMILIES``; ``config.TASK_FAMILIES`` says which family each task uses.

@@ -17,6 +17,7 @@ from ..distill.initialisation import initialise, weight_copy_seq2seq_
 from ..distill.objective import shift_target, token_cross_entropy
 from ..models import PAD_ID, EncoderDecoder
 from ..models.bart import BartSeq2Seq, weight_copy_bart_
+from ..models.t5 import T5Seq2Seq, weight_copy_t5_
 from ..train.evaluate import evaluate_seq2seq
 from .base import Family, LossFn
 
@@ -114,16 +115,19 @@ class Seq2Seq(Family):
 
 
 class TransformersSeq2Seq(Seq2Seq):
-    """The same family on `transformers` BART (``model.backend: transformers``,
-    ``models.bart``): the same losses, cache, pairs, distiller and threads engine."""
+    """The same family on `transformers` (``model.backend: transformers``): BART for a
+    post-norm task (``models.bart``), T5 for a pre-norm one (``models.t5``); the same
+    losses, cache, pairs, distiller and threads engine."""
 
     name = "seq2seq_transformers"
 
     def build(self, task, depth, width, params):
         m, train = params.model, task.splits["train"]
-        return BartSeq2Seq(len(task.src_vocab), len(task.tgt_vocab), train.x.shape[1],
-                           train.y.shape[1] - 1, depth, depth, width, m.heads,
-                           m.mlp_ratio).to(task.device)
+        model = BartSeq2Seq if m.norm == "post" else T5Seq2Seq
+        return model(len(task.src_vocab), len(task.tgt_vocab), train.x.shape[1],
+                     train.y.shape[1] - 1, depth, depth, width, m.heads,
+                     m.mlp_ratio).to(task.device)
 
     def initialise(self, student, init, teacher):
-        return initialise(student, init, teacher, weight_copy_bart_)
+        copy = weight_copy_bart_ if isinstance(student, BartSeq2Seq) else weight_copy_t5_
+        return initialise(student, init, teacher, copy)
