@@ -60,23 +60,27 @@ def hidden_share_range(students: pd.DataFrame) -> tuple[float, float]:
 
 def llm_figure(teacher: pd.DataFrame, students: pd.DataFrame, path) -> None:
     """Every seed a point, per strategy (and init), one panel per score; the
-    teacher a dashed line."""
+    teacher a dashed line. Points spread by seed (no random jitter: the figure
+    renders the same every time)."""
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
-    frame = students.assign(strategy=students["strategy"].map(LABELS),
-                            init=students["init"].map(INIT_LABELS))
-    order = [LABELS[s] for s in STRATEGIES if s in set(students["strategy"])]
+    order = [s for s in STRATEGIES if s in set(students["strategy"])]
+    inits = list(dict.fromkeys(students["init"]))
+    seeds = sorted(set(students["seed"]))
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=False)
     for ax, (metric, name) in zip(axes, COLUMNS.items()):
-        sns.stripplot(frame, x="strategy", y=metric, hue="init", order=order, ax=ax, size=6,
-                      jitter=0.15, dodge=frame["init"].nunique() > 1, legend=False)
+        for i, init in enumerate(inits):
+            runs = students[students["init"] == init]
+            dodge = (i - (len(inits) - 1) / 2) * 0.3
+            x = [order.index(s) + dodge + (seeds.index(k) - (len(seeds) - 1) / 2) * 0.08
+                 for s, k in zip(runs["strategy"], runs["seed"])]
+            ax.scatter(x, runs[metric], s=30, color=f"C{i}", zorder=3)
         ax.axhline(float(teacher[metric].iloc[0]), ls="--", color="grey", label="teacher")
+        ax.set_xticks(range(len(order)), [LABELS[s] for s in order], rotation=30)
         ax.set(title=name, xlabel="", ylabel=name)
-        ax.tick_params(axis="x", rotation=30)
     handles = [plt.Line2D([], [], ls="--", color="grey", label="teacher")] + [
-        plt.Line2D([], [], ls="", marker="o", color=f"C{i}", label=label)
-        for i, label in enumerate(frame["init"].unique())]
+        plt.Line2D([], [], ls="", marker="o", color=f"C{i}", label=INIT_LABELS[init])
+        for i, init in enumerate(inits)]
     axes[-1].legend(handles=handles, fontsize=8)
     save(fig, path)
 
