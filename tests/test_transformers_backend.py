@@ -7,7 +7,6 @@ forward map, each family distils through its engine; pre-norm generation
 (numbers_ro) runs T5, whose differences from the native pre-norm model are
 shown; the schema refuses a pre-norm classification task (BERT is post-norm)."""
 
-import copy
 
 import pytest
 import torch
