@@ -24,6 +24,7 @@ DEFAULT_SIZES_ONLY = {
     "distill.all_to_one_target=12": "distill.all_to_one_target=12 is not allowed: use 1..4",
     "ablations.depths=[1,2,3,4,6,9,12]": "ablations.depths: [6, 9, 12] not allowed; allowed "
                                          "values: 1..4",
+    "ablations.depths=[1,2,3,4,6]": "ablations.depths: [6] not allowed; allowed values: 1..4",
     "ablations.widths=[16,32,48]": "ablations.widths: [32, 48] not allowed; allowed values: "
                                    "multiples of model.heads=2 in 8..16",
 }

@@ -13,6 +13,7 @@ from test_objective_ablations import (  # committed params, sweeps changed
 from layerkd.config import parse_params
 from layerkd.report import ablations as ar
 from layerkd.report.collect import collect_setting_ablation
+from layerkd.report.tables import latex_escape
 
 
 def synthetic(kind="a_hid"):
@@ -80,6 +81,9 @@ def test_gain_figure_and_macros(tmp_path):
     assert m["ObjectiveAblationTasks"] == r"\texttt{digits}, \texttt{mnist1d}, \texttt{numbers\_ro}"
     assert m["ObjectiveAblationSettings"].startswith(r"\texttt{sum\_sq}")
     assert "seeds 0, 1, 2" in ar.describe(parse_params(DEFAULT), "objective")
+    every = ar.param_macros(parse_params(raw_with(objective={"strategies": None})))
+    assert every["ObjectiveAblationStrategies"] == latex_escape(", ".join(  # distill.strategies
+        s.replace("_", "-") for s in DEFAULT["distill"]["strategies"]))
 
 
 def test_collect_setting_ablation_names_each_run_by_its_variant_folder(tmp_path):

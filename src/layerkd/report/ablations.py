@@ -169,8 +169,8 @@ def param_macros(params: Params) -> dict[str, str]:
         out[prefix + "Tasks"] = tt_list(a.tasks) or "none"
         out[prefix + "Init"] = latex_escape(a.init.replace("_", " "))
         out[prefix + "Seeds"] = fmt(len(a.seeds))
-        out[prefix + "Strategies"] = latex_escape(", ".join(s.replace("_", "-")
-                                                            for s in a.strategies))
+        out[prefix + "Strategies"] = latex_escape(", ".join(  # null: distill.strategies
+            s.replace("_", "-") for s in a.strategies_of(params.distill)))
         out[prefix + "Settings"] = (tt_list(a.distances) if kind == "objective"
                                     else ", ".join(f"{v:g}" for v in a.values))
     out[macro_name("objective ablation batch divide")] = (
