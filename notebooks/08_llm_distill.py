@@ -27,6 +27,7 @@ from layerkd.lm.qwen import copy_map
 from layerkd.lm.students import pairs, run_students
 from layerkd.lm.task import Facts
 from layerkd.lm.teacher import load_teacher
+from layerkd.stages.students import remove_stale_runs
 from layerkd.strategies import LABELS, describe
 
 paths.enter_repository()  # opened in JupyterLab, the kernel starts in notebooks/
@@ -42,6 +43,9 @@ for s in d.strategies:
 
 # %%
 rows = run_students(llm, facts, teacher)
+stale = remove_stale_runs(LLM_TASK, d.inits, d.strategies, d.seeds)  # earlier settings' runs
+if stale:
+    print(f"removed {len(stale)} outputs of runs the parameters no longer ask for")
 students = pd.DataFrame(rows)
 scores = {f"test_{k}": name for k, name in LLM_SCORES.items()}
 summary = students.groupby(["init", "strategy"], sort=False)[list(scores)].agg(["mean", "std"])

@@ -27,7 +27,7 @@ from ..distill.run import Run, hidden_shares, save_run
 from ..io import atomic_write_text
 from ..models import count_parameters
 from ..paths import run_paths, student_dirs
-from ..stages.students import STAMP, finished
+from ..stages.students import STAMP, finished, remove_stale_runs
 from ..strategies import REGISTRY, describe, match_layers
 from ..train.loop import fit, set_seed
 from .distill import LMDistiller, LMTeacherCache, distill_loss_fn

@@ -97,14 +97,21 @@ def remove_stale(task: Task, params: Params) -> list[Path]:
     """Delete the run folders and checkpoints of the distill stage that the
     parameters no longer ask for (another init, strategy or seed); returns them."""
     d = params.distill
-    wanted = {p for init in d.inits for s in d.strategies for seed in d.seeds
-              for p in run_paths(*student_dirs(task.name, init), s, seed)}
-    results_root, models_root = (p.parent for p in student_dirs(task.name, "any"))
+    return remove_stale_runs(task.name, d.inits, d.strategies, d.seeds)
+
+
+def remove_stale_runs(task: str, inits, strategies, seeds) -> list[Path]:
+    """``remove_stale`` for any task's students (the decoder-only task's too)."""
+    wanted = {p for init in inits for s in strategies for seed in seeds
+              for p in run_paths(*student_dirs(task, init), s, seed)}
+    results_root, models_root = (p.parent for p in student_dirs(task, "any"))
     found = sorted(results_root.glob("*/*/seed*")) + sorted(models_root.glob("*/*.pt"))
     stale = [p for p in found if p not in wanted]
     for path in stale:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     for root in (results_root, models_root):  # deepest first: emptied folders go too
+        if not root.exists():
+            continue
         for folder in sorted(root.rglob("*"), key=lambda p: -len(p.parts)):
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
