@@ -149,3 +149,17 @@ def test_paper_profile_runs_end_to_end_on_standins(standins, tmp_path):
     teacher = json.loads((repo / "results" / "mnli" / "teacher" / "metrics.json").read_text())
     assert teacher["n_train"] == 160 - 32 and np.isfinite(teacher["test_acc"])
     assert (repo / "notebooks" / "executed" / "hub_data_mnli.ipynb").exists()
+
+
+def test_standin_command_writes_a_valid_pointed_profile(tmp_path):
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "layerkd.hub.standin", str(tmp_path)],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "paper_standin.yaml" in result.stdout
+    p = load_params(tmp_path / "paper_standin.yaml")
+    assert p.hub.tasks == ["mnli", "sst2"]  # the tasks with a stand-in
+    assert p.hub.model.checkpoint == str((tmp_path / "bert").resolve())
+    assert p.hub.datasets["sst2"].data_files["validation"].endswith("sst2/validation.jsonl")
+    assert p.hub.distill == load_params(ROOT / "profiles" / "paper.yaml").hub.distill
