@@ -141,8 +141,8 @@ def test_paper_profile_runs_end_to_end_on_standins(standins, tmp_path):
     runs = sorted((repo / "results" / "mnli" / "students").glob("*/*/seed*/metrics.json"))
     assert len(runs) == len(d["inits"]) * len(d["strategies"])
     first = json.loads(runs[0].read_text())
-    assert (first["student_depth"], first["hidden_distance"], first["all_to_one_target"]) == (
-        3, "sum_sq", 6)
+    assert (first["student_depth"], first["objective"]["distance"],
+            first["all_to_one_target"]) == (3, "sum_sq", 6)
     report = (repo / "paper" / "hub" / "mnli.md").read_text()
     paper_teacher = paper_rows("mnli_m").query("model == 'teacher' and init == 'replication'")
     assert "paper (mnli_m)" in report and f"{paper_teacher.value.iloc[0]:.1f}" in report
