@@ -1,6 +1,7 @@
 """The paper profile's hub tasks (section hub, profiles/paper.yaml): schema, data
-builder, model, weight copy, live teacher, and the whole hub pipeline end to end
-on offline stand-ins (a tiny random BERT folder, GLUE-format JSON-lines files)."""
+builder, models (BERT; BART and T5 through the id map), weight copy, live
+teachers, and the whole hub pipeline end to end on offline stand-ins (tiny
+random BERT / BART / T5 folders, Hub-format JSON-lines files)."""
 
 import copy
 import json
@@ -34,13 +35,20 @@ def pointed(standins):
 
 def test_paper_profile_is_valid_and_has_the_official_settings():
     p = load_params(ROOT / "profiles" / "paper.yaml")
-    assert p.hub.tasks == ["mnli", "qqp", "qnli", "sst2"]
+    assert p.hub.tasks == ["mnli", "qqp", "qnli", "sst2", "dart", "wmt16_en_ro"]
     assert p.hub.model.checkpoint == "bert-base-uncased" and p.hub.model.max_length == 128
     d = p.hub.distill
     assert (d.student_depth, d.epochs, d.batch_size, d.lr, d.all_to_one_target) == (3, 10, 32,
                                                                                      1e-5, 6)
     assert (d.a_ce, d.a_kl, d.a_hid, d.hidden_distance) == (1, 1, 3, "sum_sq")
     assert (p.hub.teacher.epochs, p.hub.teacher.lr) == (3, 2e-5)
+    dart, wmt = p.hub.distill_of("dart"), p.hub.distill_of("wmt16_en_ro")
+    assert p.hub.model_of("dart").checkpoint == "facebook/bart-large"
+    assert (dart.epochs, dart.batch_size, dart.lr, dart.hidden_distance,
+            dart.hidden_pair_reduce, dart.student_depth) == (18, 8, 1e-4, "mse", "sum", 3)
+    assert p.hub.model_of("wmt16_en_ro").checkpoint == "t5-base"
+    assert (wmt.epochs, wmt.temperature, wmt.hidden_distance, p.hub.teacher_of("wmt16_en_ro").lr,
+            p.hub.datasets["wmt16_en_ro"].max_train) == (40, 2.0, "ln_mse", 5e-4, 100000)
 
 
 @pytest.mark.parametrize("change, words", [
@@ -51,6 +59,12 @@ def test_paper_profile_is_valid_and_has_the_official_settings():
     ({"teacher": {**PAPER["hub"]["teacher"], "pretrain_epochs": 2}}, ["pretrain_epochs"]),
     ({"distill": {**PAPER["hub"]["distill"], "strategies": ["forwards"]}},
      ["hub.distill.strategies", "forwards"]),
+    ({"datasets": {**PAPER["hub"]["datasets"], "dart": {**PAPER["hub"]["datasets"]["dart"],
+                                                         "source": None}}},
+     ["generation dataset needs", "source"]),
+    ({"datasets": {**PAPER["hub"]["datasets"], "dart": {**PAPER["hub"]["datasets"]["dart"],
+                                                         "distill": {"epoch": 3}}}},
+     ["hub.datasets.dart.distill", "epoch"]),
 ])
 def test_hub_schema_errors_name_the_key(change, words):
     raw = copy.deepcopy(PAPER)
@@ -72,12 +86,26 @@ def test_hub_view_reads_the_checkpoint_and_checks_depths(pointed):
         deep.for_task("mnli")
 
 
+def test_a_generation_task_needs_a_generation_checkpoint(pointed):
+    wrong = pointed.hub.datasets["dart"].model.model_copy(update={
+        "checkpoint": pointed.hub.model.checkpoint})  # the BERT folder
+    spec = pointed.hub.datasets["dart"].model_copy(update={"model": wrong})
+    p = pointed.model_copy(update={"hub": pointed.hub.model_copy(update={
+        "datasets": {**pointed.hub.datasets, "dart": spec}})})
+    with pytest.raises(ConfigError, match="model_type bart or t5, got 'bert'"):
+        p.for_task("dart")
+    view = pointed.for_task("wmt16_en_ro")
+    assert (view.model.norm, view.model.teacher_depth, view.model.beams) == ("pre", 12, 4)
+    assert view.distill == pointed.hub.distill_of("wmt16_en_ro")
+    assert view.distill.temperature == 2.0 and pointed.hub.distill.temperature == 1.0
+
+
 @pytest.mark.parametrize("task, n_text", [("mnli", 2), ("sst2", 1)])
 def test_hub_data_is_tokenised_in_the_stored_format(pointed, task, n_text):
     from layerkd.hub.data import build_hub_task, tokenizer_of
 
     arrays = build_hub_task(pointed.hub, task)
-    spec, tok = pointed.hub.datasets[task], tokenizer_of(pointed.hub)
+    spec, tok = pointed.hub.datasets[task], tokenizer_of(pointed.hub.model)
     assert len(arrays["y_val"]) == spec.n_val and len(arrays["y_test"]) == 60
     assert len(arrays["y_train"]) == 160 - spec.n_val
     x, mask = arrays["x_train"], arrays["mask_train"]
@@ -151,6 +179,43 @@ def test_paper_profile_runs_end_to_end_on_standins(standins, tmp_path):
     assert (repo / "notebooks" / "executed" / "hub_data_mnli.ipynb").exists()
 
 
+@pytest.mark.slow
+def test_paper_profile_generation_runs_end_to_end_on_standins(standins, tmp_path):
+    """`dvc repro hub_report` on the generation stand-ins (BART on DART-format, T5 on
+    WMT16-format data), one seed and 3 epochs each (the CI budget), network blocked."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    copy_repository(repo)
+    profile = point_profile(copy.deepcopy(PAPER), standins)
+    tasks = ["dart", "wmt16_en_ro"]
+    profile["hub"]["tasks"] = tasks
+    profile["hub"]["distill"]["seeds"] = [0]
+    for task in tasks:
+        profile["hub"]["datasets"][task]["teacher"]["epochs"] = 3
+        profile["hub"]["datasets"][task]["distill"]["epochs"] = 3
+    (repo / "params.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+    offline = tmp_path / "offline"
+    result = subprocess.run(["dvc", "repro", "hub_report"], cwd=repo,
+                            env=pipeline_env(offline), capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    attempts = offline / "attempts.log"
+    assert not attempts.exists() or attempts.read_text() == ""
+    d = profile["hub"]["distill"]
+    for task, distance, temperature in (("dart", "mse", 1.0), ("wmt16_en_ro", "ln_mse", 2.0)):
+        runs = sorted((repo / "results" / task / "students").glob("*/*/seed*/metrics.json"))
+        assert len(runs) == len(d["inits"]) * len(d["strategies"])
+        for run in map(json.loads, (r.read_text() for r in runs)):
+            assert (run["objective"]["distance"], run["objective"]["temperature"], run["beams"]) == (
+                distance, temperature, profile["hub"]["datasets"][task]["model"]["beams"])
+            assert run["dec_pairs"] is not None and np.isfinite(run["test_bleu"])
+        teacher = json.loads((repo / "results" / task / "teacher" / "metrics.json").read_text())
+        assert 0 <= teacher["test_bleu"] <= 100
+        report = (repo / "paper" / "hub" / f"{task}.md").read_text()
+        paper = paper_rows(task if task == "dart" else "wmt16_en_ro", metric="bleu")
+        teacher_row = paper.query("model == 'teacher' and init == 'replication'")
+        assert "test BLEU" in report and f"{teacher_row.value.iloc[0]:.1f}" in report
+
+
 def test_standin_command_writes_a_valid_pointed_profile(tmp_path):
     import sys
 
@@ -159,7 +224,139 @@ def test_standin_command_writes_a_valid_pointed_profile(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "paper_standin.yaml" in result.stdout
     p = load_params(tmp_path / "paper_standin.yaml")
-    assert p.hub.tasks == ["mnli", "sst2"]  # the tasks with a stand-in
+    assert p.hub.tasks == ["mnli", "sst2", "dart", "wmt16_en_ro"]  # those with a stand-in
     assert p.hub.model.checkpoint == str((tmp_path / "bert").resolve())
     assert p.hub.datasets["sst2"].data_files["validation"].endswith("sst2/validation.jsonl")
     assert p.hub.distill == load_params(ROOT / "profiles" / "paper.yaml").hub.distill
+
+
+def test_generation_data_expands_references_and_keeps_them_for_scoring(pointed):
+    from layerkd.hub.data import build_hub_task, linearise
+    from layerkd.models import BOS_ID, EOS_ID, PAD_ID
+
+    dart = build_hub_task(pointed.hub, "dart")
+    n_val = pointed.hub.datasets["dart"].n_val
+    assert len(dart["y_train"]) == 2 * (160 - n_val)  # two references each: two pairs
+    assert dart["refs_test"].shape == (60, 2) and dart["refs_val"].shape == (n_val, 2)
+    assert len(dart["y_test"]) == 60 and "refs_train" not in dart
+    y = dart["y_train"]
+    assert y.shape[1] == 16 + 1 and (y[:, 0] == BOS_ID).all()
+    assert ((y == EOS_ID).sum(1) == 1).all() and (y[:, 1:] != BOS_ID).all()
+    assert (dart["x_train"][:, -1] == PAD_ID).any()
+    assert linearise([["a", "b", "c"], ["d", "e", "f"]]) == "<H> a <R> b <T> c <H> d <R> e <T> f"
+    wmt = build_hub_task(pointed.hub, "wmt16_en_ro")
+    assert len(wmt["y_train"]) == 160 - n_val and wmt["refs_test"].shape == (60, 1)
+
+
+def test_id_map_renumbers_and_hub_seq2seq_computes_what_the_checkpoint_computes(pointed):
+    """Loss, hidden states and beam decodes of HubSeq2Seq (native ids) equal those of
+    the checkpoint's own model on its own ids, for BART (start = EOS) and T5 (start =
+    padding): the clashes the id map resolves."""
+    from transformers import AutoModelForSeq2SeqLM
+
+    from layerkd.distill.objective import shift_target
+    from layerkd.hub.seq2seq import NEVER, HubSeq2Seq, IdMap, seq2seq_config
+    from layerkd.models import BOS_ID
+
+    ids = IdMap(10, pad=0, eos=1, start=0)  # T5's ids
+    assert ids.to_checkpoint_ids.tolist()[:4] == [0, 0, 1, 2]
+    assert torch.equal(ids.to_checkpoint(ids.to_native(torch.arange(10))), torch.arange(10))
+    for task in ("dart", "wmt16_en_ro"):
+        ckpt = pointed.hub.model_of(task).checkpoint
+        ours = HubSeq2Seq(seq2seq_config(ckpt, 12), checkpoint=ckpt).eval()
+        theirs = AutoModelForSeq2SeqLM.from_pretrained(ckpt).eval()
+        torch.manual_seed(0)
+        vocab = theirs.config.vocab_size
+        src_hf, tgt_hf = torch.randint(3, vocab, (3, 7)), torch.randint(3, vocab, (3, 5))
+        tgt_hf[:, -1] = theirs.config.eos_token_id
+        src = ours.ids.to_native(src_hf)
+        tgt = torch.cat([torch.full((3, 1), BOS_ID), ours.ids.to_native(tgt_hf)], 1)
+        tgt_in, labels, in_mask, _ = shift_target(tgt, 0)
+        with torch.no_grad():
+            logits, enc, dec = ours(src, src != 0, tgt_in, in_mask)
+            out = theirs(input_ids=src_hf, labels=tgt_hf, output_hidden_states=True)
+        ce = -torch.log_softmax(logits, -1).gather(-1, labels[..., None]).mean()
+        assert torch.allclose(ce, out.loss, atol=1e-5)
+        assert (logits[..., BOS_ID] == NEVER).all()
+        assert all(torch.allclose(a, b) for a, b in zip(dec, out.decoder_hidden_states))
+        assert len(enc) == 13
+        decoded = ours.generate(src, max_len=6, beams=2)
+        expected = theirs.generate(input_ids=src_hf, max_new_tokens=6, num_beams=2,
+                                   length_penalty=1.0, early_stopping=True, do_sample=False)
+        assert torch.equal(ours.ids.to_checkpoint(decoded), expected[:, 1:])
+
+
+def test_hub_seq2seq_weight_copy_and_live_teacher(pointed):
+    from layerkd.data import Split
+    from layerkd.distill.cache import LiveSeq2SeqTeacher, Seq2SeqTeacherCache
+    from layerkd.families.hub import HubSeq2Seq as Family
+    from layerkd.hub.seq2seq import HubSeq2Seq, seq2seq_config
+    from layerkd.strategies import forward_targets
+
+    for task, layers in (("dart", "layers"), ("wmt16_en_ro", "block")):
+        ckpt = pointed.hub.model_of(task).checkpoint
+        teacher = HubSeq2Seq(seq2seq_config(ckpt, 12), checkpoint=ckpt).eval()
+        student = Family().initialise(HubSeq2Seq(seq2seq_config(ckpt, 3)), "weight_copy",
+                                      teacher).eval()
+        for stack in ("encoder", "decoder"):
+            s = getattr(student.hf.get_encoder() if stack == "encoder" else
+                        student.hf.get_decoder(), layers)
+            t = getattr(teacher.hf.get_encoder() if stack == "encoder" else
+                        teacher.hf.get_decoder(), layers)
+            for i, k in enumerate(forward_targets(3, 12)):
+                a, b = next(iter(s[i].parameters())), list(t[k - 1].parameters())
+                assert any(torch.equal(a, w) for w in b)
+        src = torch.randint(3, 20, (4, 8))
+        tgt = torch.cat([torch.ones(4, 1, dtype=torch.long), torch.randint(3, 20, (4, 5)),
+                         torch.full((4, 1), 2)], 1)
+        split = Split(src, tgt)
+        live, cached = LiveSeq2SeqTeacher(teacher, split), Seq2SeqTeacherCache.compute(
+            teacher, src, tgt)
+        idx = torch.tensor([3, 1])
+        (l1, e1, d1), (l2, e2, d2) = live.batch(idx, [4, 12], [8]), cached.batch(idx, [4, 12], [8])
+        assert torch.allclose(l1, l2, atol=1e-5) and torch.allclose(d1[8], d2[8], atol=1e-5)
+        assert all(torch.allclose(e1[k], e2[k], atol=1e-5) for k in (4, 12))
+
+
+def test_multi_reference_bleu_scores_against_any_reference():
+    from layerkd.train.evaluate import corpus_bleu, multi_reference_bleu
+
+    hyps = ["the cat sat on the mat", "a dog ran in the park today"]
+    one = [["the cat sat on the mat"], ["a dog walked in a park"]]
+    two = [["the cat sat on the mat"], ["a dog walked in a park", "a dog ran in the park today"]]
+    assert multi_reference_bleu(hyps, one) == pytest.approx(
+        corpus_bleu(hyps, [r[0] for r in one]))
+    assert multi_reference_bleu(hyps, two) == pytest.approx(100.0)
+    with pytest.raises(ValueError, match="2 hypotheses vs 1"):
+        multi_reference_bleu(hyps, one[:1])
+
+
+def test_a_hub_seq2seq_model_learns_through_the_id_map(pointed):
+    """Data -> native ids -> BART -> decodes -> detokenised multi-reference BLEU: a
+    fresh 2 + 2-block model of the stand-in BART config fitted on the DART-format
+    pairs (300 steps) writes the test references (untrained: near 0)."""
+    from types import SimpleNamespace
+
+    from layerkd.data import Split
+    from layerkd.families.hub import HubSeq2Seq as Family
+    from layerkd.families.seq2seq import ce_loss_fn
+    from layerkd.hub.data import build_hub_task
+    from layerkd.hub.seq2seq import HubSeq2Seq, seq2seq_config
+
+    arrays = build_hub_task(pointed.hub, "dart")
+    ckpt = pointed.hub.model_of("dart").checkpoint
+    split = lambda name: Split(*(torch.from_numpy(arrays[f"{k}_{name}"]) for k in "xy"))  # noqa
+    task = SimpleNamespace(splits={"test": split("test")}, tokenizer=ckpt, references={
+        "test": [[r for r in row if r] for row in arrays["refs_test"].tolist()]})
+    torch.manual_seed(0)
+    model, train = HubSeq2Seq(seq2seq_config(ckpt, 2)), split("train")
+    before = Family().evaluate(model, task, "test")["bleu"]
+    optimiser, loss_fn = torch.optim.AdamW(model.parameters(), lr=3e-3), ce_loss_fn(model, train)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(300):
+        loss, _ = loss_fn(torch.randint(len(train), (16,), generator=gen))
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    after = Family().evaluate(model, task, "test")
+    assert before < 10 and after["bleu"] > 80, (before, after)

@@ -1,9 +1,10 @@
 # %% [markdown]
 # # Hub task report: our runs beside the paper's
-# Test accuracy of the fine-tuned checkpoint (teacher) and of every student
-# (mean ± std over seeds) under each initialisation and strategy, next to the
-# paper's numbers for the same GLUE task (`reference/official_results.csv`:
-# its replicated teacher and its students). Written to `paper/hub/<task>.md`.
+# Test accuracy (GLUE) or BLEU (DART, WMT16) of the fine-tuned checkpoint
+# (teacher) and of every student (mean ± std over seeds) under each
+# initialisation and strategy, next to the paper's numbers for the same task
+# (`reference/official_results.csv`: its replicated teacher and its students).
+# Written to `paper/hub/<task>.md`.
 
 # %% tags=["parameters"]
 params_file = "params.yaml"
@@ -21,8 +22,9 @@ from layerkd.strategies import LABELS
 
 paths.enter_repository()  # opened in JupyterLab, the kernel starts in notebooks/hub/
 spec = load_params(params_file).hub.datasets[task_name]
-table = hub_table(task_name, spec.paper_key)
-text = table_markdown(table, task_name, spec.paper_key)
+metric = "acc" if spec.kind == "classification" else "bleu"
+table = hub_table(task_name, spec.paper_key, metric=metric)
+text = table_markdown(table, task_name, spec.paper_key, metric)
 atomic_write_text(paths.HUB_REPORT / f"{task_name}.md", text)
 display(Markdown(text))
 
@@ -44,6 +46,6 @@ for ax, (init, part) in zip(axes[0], students.groupby("init", sort=False)):
     ax.axhline(0, color="k", lw=0.8)
     ax.set_xticks(list(x), [LABELS[s] for s in gains.index], rotation=30, ha="right")
     ax.set_title(f"{task_name}: {init}")
-axes[0][0].set_ylabel("gain over none (acc. points)")
+axes[0][0].set_ylabel(f"gain over none ({metric} points)")
 axes[0][0].legend(fontsize=8)
 fig.tight_layout()

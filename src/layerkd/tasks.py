@@ -37,6 +37,8 @@ class Task:
     # a key of ``families.FAMILIES``; None = the task's own (``config.TASK_FAMILIES``)
     family_name: str | None = None
     checkpoint: str | None = None  # hub tasks: the teacher's pre-trained start (config.hub)
+    tokenizer: str | None = None  # hub generation tasks: decodes to text for BLEU
+    references: dict | None = None  # hub generation tasks: split -> reference lists
 
     def __post_init__(self):
         if self.family_name is None:
@@ -82,14 +84,24 @@ def load_task(task: str, params: Params, root: str | Path = "data") -> Task:
 
 
 def _load_hub_task(task: str, params: Params) -> Task:
-    """A hub task (``config.hub``): token ids and types, the family ``classifier_hub``."""
+    """A hub task (``config.hub``): the family ``classifier_hub`` (token ids and
+    types) or ``seq2seq_hub`` (native source and target ids, reference texts)."""
     device = configure_runtime(params.runtime.device, params.runtime.threads)
     arrays = load_arrays(data_file(task, HUB_DATA))
-    splits = {name: Split(*(torch.from_numpy(arrays[f"{k}_{name}"]) for k in ("x", "y", "mask")))
-              .to(device) for name in SPLITS}
-    return Task(task, splits, None, params.hub.datasets[task].n_classes,
-                splits["train"].x.shape[1], vocab_size=int(arrays["vocab_size"]),
-                family_name="classifier_hub", checkpoint=params.hub.model.checkpoint)
+    spec, model = params.hub.datasets[task], params.hub.model_of(task)
+    keys = ("x", "y", "mask") if spec.kind == "classification" else ("x", "y")
+    splits = {name: Split(*(torch.from_numpy(arrays[f"{k}_{name}"]) for k in keys)).to(device)
+              for name in SPLITS}
+    if spec.kind == "classification":
+        return Task(task, splits, None, spec.n_classes, splits["train"].x.shape[1],
+                    vocab_size=int(arrays["vocab_size"]), family_name="classifier_hub",
+                    checkpoint=model.checkpoint)
+    references = {name: [[r for r in row if r] for row in arrays[f"refs_{name}"].tolist()]
+                  for name in ("val", "test")}
+    return Task(task, splits, None, 0, splits["train"].x.shape[1],
+                vocab_size=int(arrays["vocab_size"]), family_name="seq2seq_hub",
+                checkpoint=model.checkpoint, tokenizer=model.tokenizer or model.checkpoint,
+                references=references)
 
 
 def _load_task(task: str, params: Params, root: str | Path) -> Task:

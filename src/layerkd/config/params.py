@@ -84,22 +84,24 @@ class Params(_Strict):
 
     def hub_view(self, task: str) -> Params:
         """A hub task's parameters in the shape the shared stages read: ``model``
-        from its checkpoint's config, ``teacher`` and ``distill`` from ``hub``, no
-        ablation (reads the checkpoint's config: a Hub name needs the network once)."""
+        from its checkpoint's config, ``teacher`` and ``distill`` from ``hub`` with
+        the dataset's own changes, no ablation (reads the checkpoint's config: a Hub
+        name needs the network once)."""
+        hub, spec = self.hub, self.hub.datasets[task]
+        teacher, distill = hub.teacher_of(task), hub.distill_of(task)
         try:
-            model = checkpoint_model(self.hub)
-            check_against(model, self.hub.distill)
+            model = checkpoint_model(hub.model_of(task), spec.kind)
+            check_against(model, distill)
         except (OSError, ValueError) as err:
-            raise ConfigError(f"hub task {task!r} (hub.model.checkpoint="
-                              f"{self.hub.model.checkpoint!r}): {err}") from None
+            raise ConfigError(f"hub task {task!r} (checkpoint "
+                              f"{hub.model_of(task).checkpoint!r}): {err}") from None
         ablations = self.ablations.model_dump()
         for section in (ablations, *(ablations[k] for k in (*SETTING_ABLATIONS, "transfer"))):
             section["tasks"] = []
         return self.model_copy(update={
-            "tasks": [task], "model": model, "teacher": self.hub.teacher,
-            "distill": self.hub.distill, "overrides": {},
-            "ablations": AblationParams.model_validate(ablations),
-            "angles": self.angles.model_copy(update={"seeds": self.hub.distill.seeds[:1]})})
+            "tasks": [task], "model": model, "teacher": teacher, "distill": distill,
+            "overrides": {}, "ablations": AblationParams.model_validate(ablations),
+            "angles": self.angles.model_copy(update={"seeds": distill.seeds[:1]})})
 
     @model_validator(mode="after")
     def _cross_checks(self):

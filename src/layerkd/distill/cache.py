@@ -1,4 +1,5 @@
-"""The frozen teacher's outputs on the transfer set, computed once for every student.
+"""The frozen teacher's outputs on the transfer set, computed once for every student
+(or, for the hub tasks' large checkpoints, on each batch: ``Live*``).
 
 A run gathers only the teacher layers its current pairs use (``batch``);
 students trained together gather theirs in one indexing operation (``gather``).
@@ -115,3 +116,23 @@ class Seq2SeqTeacherCache:
 
         return self.logits[idx], pick(self.enc_hiddens, enc_layers), pick(self.dec_hiddens,
                                                                           dec_layers)
+
+
+class LiveSeq2SeqTeacher:
+    """``Seq2SeqTeacherCache``'s interface, computed on each batch (as ``LiveTeacher``):
+    the hub generation tasks' BART / T5 over a whole training set would not fit."""
+
+    def __init__(self, teacher: torch.nn.Module, split: Split, pad_id: int = PAD_ID):
+        self.teacher, self.split, self.pad_id = teacher.eval(), split, pad_id
+
+    @torch.no_grad()
+    def batch(self, idx: torch.Tensor, enc_layers: list[int] | None = None,
+              dec_layers: list[int] | None = None):
+        src, tgt = self.split.x[idx], self.split.y[idx]
+        tgt_in, _, in_mask, _ = shift_target(tgt, self.pad_id)
+        logits, enc, dec = self.teacher(src, src != self.pad_id, tgt_in, in_mask)
+
+        def pick(h: list, layers):
+            return torch.stack(h) if layers is None else {t: h[t] for t in sorted(set(layers))}
+
+        return logits, pick(enc, enc_layers), pick(dec, dec_layers)

@@ -30,10 +30,10 @@ class Family:
         """A fresh model of ``depth`` blocks per stack for the task, on its device."""
         raise NotImplementedError
 
-    def start_teacher(self, model: nn.Module, task) -> nn.Module:
-        """The teacher as its training starts: ``model`` as built (fresh), except in a
-        family that fine-tunes a pre-trained checkpoint (``families.hub``)."""
-        return model
+    def start_teacher(self, task, depth: int, width: int, params) -> nn.Module:
+        """The teacher as its training starts: built fresh, except in a family that
+        fine-tunes a pre-trained checkpoint (``families.hub``)."""
+        return self.build(task, depth, width, params)
 
     def teacher_loss(self, model: nn.Module, task, params, split: str = "train") -> LossFn:
         """loss_fn(indices) of the teacher's supervised training on a split

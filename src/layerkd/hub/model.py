@@ -10,6 +10,8 @@ classification trainer matches (classification/trainer.py).
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 
@@ -31,24 +33,35 @@ def hub_config(checkpoint: str, n_classes: int, depth: int, width: int | None = 
     return config
 
 
+@contextmanager
+def quiet_transformers():
+    """No load report (it lists every fresh head weight) and no progress bar (one per
+    load would flood a notebook) while loading or saving a checkpoint."""
+    from transformers.utils import logging
+
+    verbosity, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(verbosity)
+        if bars:
+            logging.enable_progress_bar()
+
+
 class HubBert(nn.Module):
     def __init__(self, config, checkpoint: str | None = None):
         """From ``config`` with fresh weights, or the pre-trained ``checkpoint``'s."""
         from transformers import AutoModelForSequenceClassification as Auto
 
         super().__init__()
-        from transformers.utils import logging
-
-        verbosity = logging.get_verbosity()
-        logging.set_verbosity_error()  # the load report lists every fresh head weight
-        try:
+        with quiet_transformers():
             # a head of another size (or none, as bert-base-uncased) starts fresh, as
             # the official per-task heads do
             self.model = (Auto.from_pretrained(checkpoint, config=config,
                                                ignore_mismatched_sizes=True)
                           if checkpoint else Auto.from_config(config))
-        finally:
-            logging.set_verbosity(verbosity)
         self.depth, self.width, self.placement = (config.num_hidden_layers, config.hidden_size,
                                                   "post")
 

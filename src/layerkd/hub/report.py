@@ -12,29 +12,34 @@ from ..paths import PAPER_RESULTS, RESULTS
 from ..strategies import LABELS, STRATEGIES
 
 
-def paper_rows(paper_key: str | None, csv: Path = PAPER_RESULTS) -> pd.DataFrame:
-    """The paper's classification accuracies of one GLUE task (empty without a key)."""
+SETTINGS = {"acc": "classification", "bleu": "generation"}  # metric -> the paper's setting
+
+
+def paper_rows(paper_key: str | None, csv: Path = PAPER_RESULTS,
+               metric: str = "acc") -> pd.DataFrame:
+    """The paper's numbers of one task in ``metric`` (GLUE accuracy, DART / WMT16
+    BLEU); empty without a key."""
     df = pd.read_csv(csv)
-    df = df[(df.setting == "classification") & (df.task == paper_key) & (df.metric == "acc")]
+    df = df[(df.setting == SETTINGS[metric]) & (df.task == paper_key) & (df.metric == metric)]
     return df.assign(strategy=df.strategy.fillna(""))
 
 
 def hub_table(task: str, paper_key: str | None, results: Path = RESULTS,
-              csv: Path = PAPER_RESULTS) -> pd.DataFrame:
-    """Teacher and every init x strategy: our test accuracy (mean, std over seeds,
+              csv: Path = PAPER_RESULTS, metric: str = "acc") -> pd.DataFrame:
+    """Teacher and every init x strategy: our test ``metric`` (mean, std over seeds,
     n) and the paper's (its replicated teacher; its students)."""
     teacher = json.loads((results / task / "teacher" / "metrics.json").read_text())
     runs = pd.DataFrame([json.loads(p.read_text()) for p in
                          sorted((results / task / "students").glob("*/*/seed*/metrics.json"))])
-    paper = paper_rows(paper_key, csv)
+    paper = paper_rows(paper_key, csv, metric)
 
     def paper_value(model: str, init: str, strategy: str) -> float | None:
         hit = paper[(paper.model == model) & (paper.init == init) & (paper.strategy == strategy)]
         return float(hit.value.iloc[0]) if len(hit) else None
 
-    rows = [{"model": "teacher", "init": "", "strategy": "", "mean": teacher["test_acc"],
+    rows = [{"model": "teacher", "init": "", "strategy": "", "mean": teacher[f"test_{metric}"],
              "std": None, "n": 1, "paper": paper_value("teacher", "replication", "")}]
-    stats = runs.groupby(["init", "strategy"])["test_acc"].agg(["mean", "std", "count"])
+    stats = runs.groupby(["init", "strategy"])[f"test_{metric}"].agg(["mean", "std", "count"])
     for init in INITS:
         for strategy in STRATEGIES:
             if (init, strategy) in stats.index:
@@ -45,14 +50,16 @@ def hub_table(task: str, paper_key: str | None, results: Path = RESULTS,
     return pd.DataFrame(rows)
 
 
-def table_markdown(table: pd.DataFrame, task: str, paper_key: str | None) -> str:
+def table_markdown(table: pd.DataFrame, task: str, paper_key: str | None,
+                   metric: str = "acc") -> str:
     def ours(r) -> str:
         return f"{r['mean']:.1f}" + ("" if pd.isna(r["std"]) else f" ± {r['std']:.1f}")
 
     shown = pd.DataFrame({
         "model": [r.model if r.model == "teacher" else f"{r.init}: {LABELS[r.strategy]}"
                   for r in table.itertuples()],
-        "test acc. (%)": [ours(r) for _, r in table.iterrows()],
+        {"acc": "test acc. (%)", "bleu": "test BLEU"}[metric]:
+            [ours(r) for _, r in table.iterrows()],
         "seeds": table["n"],
         f"paper ({paper_key or 'none'})": [
             "" if pd.isna(v) else f"{v:.1f}" for v in table["paper"]],

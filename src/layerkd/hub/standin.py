@@ -1,6 +1,8 @@
-"""Stand-ins for the paper profile's Hub downloads, written offline: a tiny random
-BERT checkpoint folder (config, weights, WordPiece tokenizer) and GLUE-format
-JSON-lines files (MNLI: premise, hypothesis, label; SST-2: sentence, label).
+"""Stand-ins for the paper profile's Hub downloads, written offline: tiny random
+checkpoint folders of the paper's depths (BERT 12; BART and T5 12 + 12) with
+their tokenizers, and JSON-lines files in the Hub datasets' formats (MNLI:
+premise, hypothesis, label; SST-2: sentence, label; DART: tripleset, annotations
+with several reference texts; WMT16: translation {en, ro}).
 
 ``python -m layerkd.hub.standin FOLDER`` writes them and
 ``FOLDER/paper_standin.yaml``: ``profiles/paper.yaml`` pointed at them and
@@ -16,6 +18,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+from .model import quiet_transformers
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 WORDS = [f"w{i}" for i in range(40)] + ["good", "bad", "not"]
@@ -34,8 +38,81 @@ def write_checkpoint(folder: Path, width: int = 32, depth: int = 12, heads: int 
     config = BertConfig(vocab_size=len(SPECIALS + WORDS), hidden_size=width,
                         num_hidden_layers=depth, num_attention_heads=heads,
                         intermediate_size=2 * width, max_position_embeddings=64)
-    BertForSequenceClassification(config).save_pretrained(folder)
+    with quiet_transformers():
+        BertForSequenceClassification(config).save_pretrained(folder)
     return folder
+
+
+def write_seq2seq_checkpoint(folder: Path, kind: str, vocab: list[str], width: int = 32,
+                             depth: int = 12, heads: int = 2) -> Path:
+    """A random BART or T5 of the paper's depth (12 + 12 blocks, narrow) with a
+    whitespace word tokenizer using that model's special ids and framing (BART:
+    <s> .. </s>, decoding starts with </s>; T5: .. </s>, decoding starts with <pad>)."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import (BartConfig, BartForConditionalGeneration,
+                              PreTrainedTokenizerFast, T5Config, T5ForConditionalGeneration)
+
+    specials = (["<s>", "<pad>", "</s>", "<unk>"] if kind == "bart" else
+                ["<pad>", "</s>", "<unk>"])
+    words = specials + vocab
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    frame = "<s> $A </s>" if kind == "bart" else "$A </s>"
+    tok.post_processor = processors.TemplateProcessing(
+        single=frame, special_tokens=[(t, words.index(t)) for t in specials if t in frame])
+    folder.mkdir(parents=True, exist_ok=True)
+    PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="</s>",
+                            unk_token="<unk>",
+                            **({"bos_token": "<s>"} if kind == "bart" else {})
+                            ).save_pretrained(folder)
+    torch.manual_seed(0)
+    if kind == "bart":
+        model = BartForConditionalGeneration(BartConfig(
+            vocab_size=len(words), d_model=width, encoder_layers=depth, decoder_layers=depth,
+            encoder_attention_heads=heads, decoder_attention_heads=heads,
+            encoder_ffn_dim=2 * width, decoder_ffn_dim=2 * width, max_position_embeddings=64,
+            pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2,
+            forced_bos_token_id=0, forced_eos_token_id=2))
+    else:
+        model = T5ForConditionalGeneration(T5Config(
+            vocab_size=len(words), d_model=width, d_kv=width // heads, d_ff=2 * width,
+            num_layers=depth, num_decoder_layers=depth, num_heads=heads, pad_token_id=0,
+            eos_token_id=1, decoder_start_token_id=0))
+    with quiet_transformers():
+        model.save_pretrained(folder)
+    return folder
+
+
+EN = [f"e{i}" for i in range(30)]
+RO = [f"r{i}" for i in range(30)]
+PREFIX = "translate English to Romanian:"  # T5's task prefix, as the WMT16 profile's
+
+
+def wmt_rows(n: int, rng) -> list[dict]:
+    """A word-for-word "translation": e<i> -> r<i>, the order reversed."""
+    rows = []
+    for _ in range(n):
+        idx = rng.integers(len(EN), size=int(rng.integers(3, 7)))
+        rows.append({"translation": {"en": " ".join(EN[i] for i in idx),
+                                     "ro": " ".join(RO[i] for i in idx[::-1])}})
+    return rows
+
+
+SUBJECTS, RELATIONS = [f"s{i}" for i in range(12)], [f"p{i}" for i in range(6)]
+
+
+def dart_rows(n: int, rng) -> list[dict]:
+    """One or two triples, two reference texts each (DART's annotations)."""
+    rows = []
+    for _ in range(n):
+        triples = [[str(rng.choice(SUBJECTS)), str(rng.choice(RELATIONS)),
+                    str(rng.choice(SUBJECTS))] for _ in range(int(rng.integers(1, 3)))]
+        texts = [" and ".join(f"{s} {p} {o}" for s, p, o in triples),
+                 " and ".join(f"the {s} {p} {o}" for s, p, o in triples)]
+        rows.append({"tripleset": triples, "subtree_was_extended": False,
+                     "annotations": {"source": ["standin", "standin"], "text": texts}})
+    return rows
 
 
 def _sentence(rng, n: int) -> list[str]:
@@ -72,9 +149,12 @@ def write_jsonl(rows: list[dict], path: Path) -> str:
 
 
 def write_standins(folder: Path, n_train: int = 160, n_test: int = 60) -> dict:
-    """Every stand-in under ``folder``: {"checkpoint": folder, task: {split: file}}."""
+    """Every stand-in under ``folder``: {"checkpoint": the BERT folder, task: {split:
+    file}, "checkpoints": {generation task: its BART / T5 folder}}."""
     folder, rng = Path(folder).resolve(), np.random.default_rng(0)
-    mnli, sst2 = folder / "mnli", folder / "sst2"
+    mnli, sst2, dart, wmt = (folder / t for t in ("mnli", "sst2", "dart", "wmt16_en_ro"))
+    dart_vocab = ["<H>", "<R>", "<T>", "and", "the", *SUBJECTS, *RELATIONS]
+    wmt_vocab = [*PREFIX.split(), *EN, *RO]
     return {
         "checkpoint": str(write_checkpoint(folder / "bert")),
         "mnli": {"train": write_jsonl(mnli_rows(n_train, rng), mnli / "train.jsonl"),
@@ -82,18 +162,30 @@ def write_standins(folder: Path, n_train: int = 160, n_test: int = 60) -> dict:
                                                    mnli / "validation_matched.jsonl")},
         "sst2": {"train": write_jsonl(sst2_rows(n_train, rng), sst2 / "train.jsonl"),
                  "validation": write_jsonl(sst2_rows(n_test, rng), sst2 / "validation.jsonl")},
+        "dart": {"train": write_jsonl(dart_rows(n_train, rng), dart / "train.jsonl"),
+                 "test": write_jsonl(dart_rows(n_test, rng), dart / "test.jsonl")},
+        "wmt16_en_ro": {"train": write_jsonl(wmt_rows(n_train, rng), wmt / "train.jsonl"),
+                        "test": write_jsonl(wmt_rows(n_test, rng), wmt / "test.jsonl")},
+        "checkpoints": {
+            "dart": str(write_seq2seq_checkpoint(folder / "bart", "bart", dart_vocab)),
+            "wmt16_en_ro": str(write_seq2seq_checkpoint(folder / "t5", "t5", wmt_vocab))},
     }
 
 
 def point_profile(profile: dict, standins: dict, n_val: int = 32) -> dict:
-    """``profile`` (a loaded profiles/paper.yaml) with its checkpoint and datasets
-    replaced by the stand-ins (tasks without one are dropped); nothing else changes."""
+    """``profile`` (a loaded profiles/paper.yaml) with its checkpoints and datasets
+    replaced by the stand-ins (tasks without one are dropped) and shorter token
+    budgets (24 source, 16 target tokens); nothing else changes."""
     hub = profile["hub"]
     hub["model"].update(checkpoint=standins["checkpoint"], tokenizer=None, max_length=24)
     hub["tasks"] = [t for t in hub["tasks"] if t in standins]
     for task in hub["tasks"]:
-        hub["datasets"][task].update(path="json", name=None, data_files=standins[task],
-                                     n_val=n_val)
+        spec = hub["datasets"][task]
+        spec.update(path="json", name=None, data_files=standins[task], n_val=n_val)
+        if task in standins["checkpoints"]:
+            spec["model"].update(checkpoint=standins["checkpoints"][task], tokenizer=None,
+                                 max_length=24)
+            spec["max_target_length"] = 16
     return profile
 
 

@@ -54,10 +54,10 @@ def weight_copy_bart_(student: BartSeq2Seq, teacher: BartSeq2Seq) -> BartSeq2Seq
     from ..strategies import forward_targets
 
     check_same_shapes(student, teacher)
-    s, t = student.bart.model, teacher.bart.model
+    s, t = student.hf.model, teacher.hf.model
     with torch.no_grad():
         s.shared.load_state_dict(t.shared.state_dict())
-        student.bart.final_logits_bias.copy_(teacher.bart.final_logits_bias)
+        student.hf.final_logits_bias.copy_(teacher.hf.final_logits_bias)
         for s_stack, t_stack in ((s.encoder, t.encoder), (s.decoder, t.decoder)):
             s_stack.embed_positions.load_state_dict(t_stack.embed_positions.state_dict())
             s_stack.layernorm_embedding.load_state_dict(t_stack.layernorm_embedding.state_dict())

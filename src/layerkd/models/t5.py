@@ -63,7 +63,7 @@ def weight_copy_t5_(student: T5Seq2Seq, teacher: T5Seq2Seq) -> T5Seq2Seq:
     from ..strategies import forward_targets
 
     check_same_shapes(student, teacher)
-    s, t = student.t5, teacher.t5
+    s, t = student.hf, teacher.hf
     with torch.no_grad():
         s.shared.load_state_dict(t.shared.state_dict())
         for s_stack, t_stack in ((s.encoder, t.encoder), (s.decoder, t.decoder)):

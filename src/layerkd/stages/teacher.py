@@ -46,8 +46,7 @@ def train_teacher(task: Task, params: Params, out_dir: Path, ckpt_path: Path,
     weights are kept when no fine-tuning epoch beats them on validation."""
     p, family = params.teacher, task.family
     set_seed(p.seed)
-    model = family.start_teacher(family.build(task, params.model.teacher_depth,
-                                              params.model.width, params), task)
+    model = family.start_teacher(task, params.model.teacher_depth, params.model.width, params)
     train = task.splits["train"]
     val = lambda: family.evaluate(model, task, "val")[family.metric]  # noqa: E731
     pre = None

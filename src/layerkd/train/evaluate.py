@@ -54,6 +54,19 @@ def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     return float(sacrebleu.corpus_bleu(list(hypotheses), [list(references)]).score)
 
 
+def multi_reference_bleu(hypotheses: Sequence[str], references: Sequence[Sequence[str]]) -> float:
+    """Corpus BLEU (0-100) against one or more references per hypothesis (sacrebleu
+    defaults; an example with fewer references than the most has its streams
+    padded with None, which sacrebleu skips)."""
+    import sacrebleu
+
+    if len(hypotheses) != len(references):
+        raise ValueError(f"{len(hypotheses)} hypotheses vs {len(references)} reference lists")
+    width = max((len(r) for r in references), default=1)
+    streams = [[r[k] if k < len(r) else None for r in references] for k in range(width)]
+    return float(sacrebleu.corpus_bleu(list(hypotheses), streams).score)
+
+
 def exact_match(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     """Percentage of hypotheses equal to their reference (whitespace-normalised)."""
     if len(hypotheses) != len(references):
