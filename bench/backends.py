@@ -1,4 +1,4 @@
-"""Benchmark: the classification students on the native encoder vs `transformers` BERT.
+"""Benchmark: the students on the native models vs `transformers` (BERT, BART, T5).
 
     make bench        (or: python bench/backends.py [--quick] [--out DIR])
 
@@ -9,7 +9,10 @@ default sizes (params.yaml: width, heads, MLP ratio, teacher and student
 depths, batch size) on MNIST-shaped inputs (16 patch tokens of 49 features):
 one distillation step of a student (forward, every loss, backward, AdamW) with
 the teacher's outputs cached, at one torch thread (a worker's setting) and at
-all threads.
+all threads. The generation tasks the same way on their own data and sizes
+(``params.for_task``): ``scan`` (post-norm: native vs BART) and ``numbers_ro``
+(pre-norm: native vs T5), through the families' own loss, on random ids of the
+committed splits' shapes (``generation.synthetic_task``).
 
 Writes backends.md and backends.json next to this file (or to --out).
 """
@@ -70,6 +73,43 @@ def step_ms(backend: str, params, threads: int, repeats: int) -> float:
     return statistics.median(times)
 
 
+def seq2seq_step_ms(task_name: str, backend: str, params, threads: int, repeats: int) -> float:
+    """Median wall time (ms) of one distillation step of a generation task's student
+    (forward pairs, teacher cached), through its family's own loss function."""
+    from generation import synthetic_task  # bench/ is this script's first import path
+
+    from layerkd.distill.objective import Objective as Obj
+
+    torch.set_num_threads(threads)
+    view = params.for_task(task_name)
+    task = synthetic_task(view, task_name)
+    if backend == "transformers":
+        task.family_name = "seq2seq_transformers"
+    family, d, m = task.family, view.distill, view.model
+    torch.manual_seed(0)
+    teacher = family.build(task, m.teacher_depth, m.width, view).eval()
+    student = family.build(task, d.student_depth, m.width, view)
+    distiller = family.distiller(student, family.pairs(view, "forward", 0), m.width,
+                                 Obj.from_params(d))
+    transfer = task.splits["train"]
+    loss_fn = family.distill_loss(distiller, transfer, family.cache(teacher, transfer))
+    opt = torch.optim.AdamW(distiller.parameters(), lr=d.lr, fused=True)
+    gen, times = torch.Generator().manual_seed(0), []
+    for i in range(repeats + 3):  # three warm-up steps
+        idx = torch.randint(len(transfer), (d.batch_size,), generator=gen)
+        start = time.perf_counter()
+        loss, _ = loss_fn(idx)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if i >= 3:
+            times.append(1000 * (time.perf_counter() - start))
+    return statistics.median(times)
+
+
+GENERATION = {"scan": "BART", "numbers_ro": "T5"}  # task -> its transformers model
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="few repeats (tests)")
@@ -90,7 +130,6 @@ def main(argv=None) -> None:
                                            for t in rows["native"]}}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "backends.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = ["# Classification students: native encoder vs transformers BERT", "",
              f"One distillation step (forward pairs, cached teacher), batch "
              f"{result['batch_size']}, width {result['width']}, {result['student_depth']}-block "
@@ -104,6 +143,23 @@ def main(argv=None) -> None:
     lines += ["", "The native encoder also trains many students as stacked tensors "
               "(`distill.batch_students`, bench/results.md); the transformers backend "
               "trains them in threads, one torch thread each."]
+    generation = {task: {backend: {t: seq2seq_step_ms(task, backend, params, t, repeats)
+                                   for t in sorted({1, all_threads})}
+                         for backend in ("native", "transformers")} for task in GENERATION}
+    torch.set_num_threads(all_threads)
+    result["generation_step_ms"] = generation
+    lines += ["", "# Generation students: native encoder-decoder vs transformers BART / T5", "",
+              "One distillation step of each task's student (forward pairs, cached teacher) "
+              "at the task's own sizes, on random ids of its splits' shapes; median of "
+              f"{repeats} steps.", "",
+              "| task | transformers model | torch threads | native (ms) | transformers (ms) "
+              "| transformers / native |", "|---|---|---|---|---|---|"]
+    for task, rows_ in generation.items():
+        for t in rows_["native"]:
+            native, hf = rows_["native"][t], rows_["transformers"][t]
+            lines.append(f"| {task} | {GENERATION[task]} | {t} | {native:.1f} | {hf:.1f} | "
+                         f"{hf / native:.2f}x |")
+    (out / "backends.json").write_text(json.dumps(result, indent=2) + "\n")
     (out / "backends.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -40,3 +40,8 @@ def test_backend_benchmark_runs_quick(tmp_path):
     result = json.loads((tmp_path / "backends.json").read_text())
     assert set(result["step_ms"]) == {"native", "transformers"}
     assert all(ms > 0 for per_thread in result["step_ms"].values() for ms in per_thread.values())
+    generation = result["generation_step_ms"]
+    assert set(generation) == {"scan", "numbers_ro"}
+    assert all(ms > 0 for task in generation.values() for per_thread in task.values()
+               for ms in per_thread.values())
+    assert "numbers_ro | T5" in (tmp_path / "backends.md").read_text()
