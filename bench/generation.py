@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -47,7 +46,7 @@ from layerkd.tasks import Task
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
+# bench/ is the first import path of a script run from it (python bench/generation.py)
 from bench import ATTENTION_FLOPS, busy_fraction, matmul_gflops, peak_rss_mb  # noqa: E402
 
 # The committed generation splits' shapes (ids incl. BOS / EOS / padding; vocabularies

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import INITS
 from ..paths import PAPER_RESULTS, RESULTS
-from ..strategies import LABELS, STRATEGIES
+from ..report.collect import summarise
+from ..strategies import LABELS
 
 
 SETTINGS = {"acc": "classification", "bleu": "generation"}  # metric -> the paper's setting
@@ -39,14 +39,11 @@ def hub_table(task: str, paper_key: str | None, results: Path = RESULTS,
 
     rows = [{"model": "teacher", "init": "", "strategy": "", "mean": teacher[f"test_{metric}"],
              "std": None, "n": 1, "paper": paper_value("teacher", "replication", "")}]
-    stats = runs.groupby(["init", "strategy"])[f"test_{metric}"].agg(["mean", "std", "count"])
-    for init in INITS:
-        for strategy in STRATEGIES:
-            if (init, strategy) in stats.index:
-                r = stats.loc[(init, strategy)]
-                rows.append({"model": "student", "init": init, "strategy": strategy,
-                             "mean": r["mean"], "std": r["std"], "n": int(r["count"]),
-                             "paper": paper_value("student", init, strategy)})
+    # the embedded tasks' summary: mean, std (ddof 1), n in init x strategy order
+    for r in summarise(runs, f"test_{metric}").itertuples():
+        rows.append({"model": "student", "init": r.init, "strategy": r.strategy,
+                     "mean": r.mean, "std": r.std, "n": int(r.n),
+                     "paper": paper_value("student", r.init, r.strategy)})
     return pd.DataFrame(rows)
 
 

@@ -27,9 +27,10 @@ def config_hash(obj) -> str:
 def teacher_config(params: Params, task: str) -> dict:
     """What a teacher checkpoint depends on: its own task's data settings (not
     the other tasks'), the model and the teacher's training."""
-    data = params.data.model_dump()
-    own = ({"seed": data["seed"], task: data[task]} if task in data else
-           params.hub.identity(task))  # a hub task: its dataset and checkpoint
+    if task in params.hub.tasks:  # a hub task: its dataset and checkpoint
+        own = params.hub.identity(task)
+    else:
+        own = {"seed": params.data.seed, task: getattr(params.data, task).model_dump()}
     return {"task": task, "data": own,
             "model": params.model.identity(), "teacher": params.teacher.model_dump()}
 
