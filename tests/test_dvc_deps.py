@@ -118,3 +118,20 @@ def test_closure_follows_lazy_and_relative_imports():
     assert {"layerkd.config", "layerkd.io", "layerkd.distill.objective"} <= closure(
         {"layerkd.distill.run"})
     assert "layerkd.models.beam_search" in closure({"layerkd.models"})
+
+
+HUB_FAMILY_MODULES = {"layerkd.families.hub", "layerkd.families.hub_lm"}
+
+
+def test_the_hub_families_are_loaded_on_demand_and_their_stages_list_them():
+    """``families.family`` imports the hub families by name (importlib), so the
+    import analysis above does not see them: the embedded stages do not run them,
+    the hub stages that build models must list their code."""
+    from layerkd.families import HUB_FAMILIES
+
+    assert {f"layerkd.families.{m}" for m in HUB_FAMILIES.values()} == HUB_FAMILY_MODULES
+    hub_code = closure(HUB_FAMILY_MODULES)
+    for name, _, deps in stages():
+        if name in ("hub_teacher", "hub_distill"):
+            missing = sorted(m for m in hub_code if not covered(module_file(m), deps))
+            assert not missing, f"stage {name}: add {missing} to its deps"

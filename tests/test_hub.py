@@ -35,7 +35,8 @@ def pointed(standins):
 
 def test_paper_profile_is_valid_and_has_the_official_settings():
     p = load_params(ROOT / "profiles" / "paper.yaml")
-    assert p.hub.tasks == ["mnli", "qqp", "qnli", "sst2", "dart", "wmt16_en_ro"]
+    assert p.hub.tasks == ["mnli", "qqp", "qnli", "sst2", "dart", "wmt16_en_ro", "hellaswag",
+                           "coqa"]
     assert p.hub.model.checkpoint == "bert-base-uncased" and p.hub.model.max_length == 128
     d = p.hub.distill
     assert (d.student_depth, d.epochs, d.batch_size, d.lr, d.all_to_one_target) == (3, 10, 32,
@@ -49,6 +50,13 @@ def test_paper_profile_is_valid_and_has_the_official_settings():
     assert p.hub.model_of("wmt16_en_ro").checkpoint == "t5-base"
     assert (wmt.epochs, wmt.temperature, wmt.hidden_distance, p.hub.teacher_of("wmt16_en_ro").lr,
             p.hub.datasets["wmt16_en_ro"].max_train) == (40, 2.0, "ln_mse", 5e-4, 100000)
+    for task in ("hellaswag", "coqa"):
+        spec, d = p.hub.datasets[task], p.hub.distill_of(task)
+        assert spec.model.checkpoint == "Qwen/Qwen3-8B"
+        assert (spec.teacher_lora.r, spec.student_lora.r, spec.student_lora.alpha) == (32, 128, 32)
+        assert (d.student_depth, d.hidden_distance, d.match_embeddings, d.all_to_one_target,
+                d.hidden_pair_reduce, d.a_hid) == (9, "unit_sq", False, 18, "mean", 3)
+    assert (p.hub.distill_of("hellaswag").epochs, p.hub.distill_of("coqa").lr) == (160, 1e-4)
 
 
 @pytest.mark.parametrize("change, words", [
@@ -211,9 +219,52 @@ def test_paper_profile_generation_runs_end_to_end_on_standins(standins, tmp_path
         teacher = json.loads((repo / "results" / task / "teacher" / "metrics.json").read_text())
         assert 0 <= teacher["test_bleu"] <= 100
         report = (repo / "paper" / "hub" / f"{task}.md").read_text()
-        paper = paper_rows(task if task == "dart" else "wmt16_en_ro", metric="bleu")
+        paper = paper_rows(task, kind="generation")
         teacher_row = paper.query("model == 'teacher' and init == 'replication'")
         assert "test BLEU" in report and f"{teacher_row.value.iloc[0]:.1f}" in report
+
+
+@pytest.mark.slow
+def test_paper_profile_llm_runs_end_to_end_on_standins(standins, tmp_path):
+    """`dvc repro hub_report` on the LLM stand-ins (a 36-block Qwen3 with LoRA on
+    HellaSwag- and CoQA-format data, scored by the harness), one seed and 2 epochs
+    each (the CI budget), the network blocked."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    copy_repository(repo)
+    profile = point_profile(copy.deepcopy(PAPER), standins)
+    tasks = ["hellaswag", "coqa"]
+    profile["hub"]["tasks"] = tasks
+    profile["hub"]["distill"]["seeds"] = [0]
+    for task in tasks:
+        profile["hub"]["datasets"][task]["teacher"]["epochs"] = 2
+        profile["hub"]["datasets"][task]["distill"]["epochs"] = 2
+    (repo / "params.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
+    offline = tmp_path / "offline"
+    result = subprocess.run(["dvc", "repro", "hub_report"], cwd=repo,
+                            env=pipeline_env(offline), capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    attempts = offline / "attempts.log"
+    assert not attempts.exists() or attempts.read_text() == ""
+    for task, metric in (("hellaswag", "acc"), ("coqa", "em")):
+        d = profile["hub"]["datasets"][task]["distill"]
+        runs = sorted((repo / "results" / task / "students").glob("*/*/seed*/metrics.json"))
+        assert len(runs) == len(d["inits"]) * len(profile["hub"]["distill"]["strategies"])
+        for run in map(json.loads, (r.read_text() for r in runs)):
+            assert (run["objective"]["distance"], run["student_depth"], run["init"]) == (
+                "unit_sq", 9, "weight_copy")
+            assert 0 <= run[f"test_{metric}"] <= 100
+            if run["strategy"] == "all_to_one":
+                assert {t for _, t in run["pairs"]} == {18}
+            if run["strategy"] == "forward":
+                assert run["pairs"] == [[i, 4 * i] for i in range(1, 10)]  # blocks only
+        teacher = json.loads((repo / "results" / task / "teacher" / "metrics.json").read_text())
+        assert 0 <= teacher[f"test_{metric}"] <= 100 and teacher["n_params"] > 0
+        report = (repo / "paper" / "hub" / f"{task}.md").read_text()
+        spec = profile["hub"]["datasets"][task]
+        paper_teacher = paper_rows(spec["paper_key"], kind=spec["kind"]).query(
+            "model == 'teacher'")
+        assert f"{paper_teacher.value.iloc[0]:.1f}" in report
 
 
 def test_standin_command_writes_a_valid_pointed_profile(tmp_path):
@@ -224,7 +275,7 @@ def test_standin_command_writes_a_valid_pointed_profile(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "paper_standin.yaml" in result.stdout
     p = load_params(tmp_path / "paper_standin.yaml")
-    assert p.hub.tasks == ["mnli", "sst2", "dart", "wmt16_en_ro"]  # those with a stand-in
+    assert p.hub.tasks == ["mnli", "sst2", "dart", "wmt16_en_ro", "hellaswag", "coqa"]
     assert p.hub.model.checkpoint == str((tmp_path / "bert").resolve())
     assert p.hub.datasets["sst2"].data_files["validation"].endswith("sst2/validation.jsonl")
     assert p.hub.distill == load_params(ROOT / "profiles" / "paper.yaml").hub.distill
@@ -360,3 +411,109 @@ def test_a_hub_seq2seq_model_learns_through_the_id_map(pointed):
         optimiser.step()
     after = Family().evaluate(model, task, "test")
     assert before < 10 and after["bleu"] > 80, (before, after)
+
+
+def test_lm_data_reads_the_completion_only_as_the_official_pairs(pointed):
+    from layerkd.hub.data import build_hub_task, tokenizer_of
+    from layerkd.hub.lm_data import coqa_pairs, encode_sft, hellaswag_pairs
+
+    doc = {"activity_label": "Roof shingle removal", "ctx_a": "A man sits on a roof.",
+           "ctx_b": "he", "endings": ["is using wrap.", "starts [title] pulling up roofing."],
+           "label": "1"}
+    assert hellaswag_pairs(doc) == [("Roof shingle removal: A man sits on a roof. He",
+                                     "starts. pulling up roofing.")]
+    story = {"story": "S", "questions": {"input_text": ["q1", "q2"]},
+             "answers": {"input_text": ["a1", "a2"]}}
+    assert coqa_pairs(story) == [("S\n\nQ: q1\n\n", "A: a1\n\n"), ("S\n\nQ: q2\n\n", "A:")]
+    tok = tokenizer_of(pointed.hub.model_of("coqa"))
+    arrays = encode_sft([("Q: k0\n\n", "A: v1"),  # prompt + completion, as TRL
+                         ("k2 v3 k4 v5 k6 v7 Q: what k4\n\n", "A: v5")],
+                        tok, max_length=6)
+    x, real, loss = arrays["x"], arrays["mask"], arrays["y"]
+    assert tok.decode(x[0][loss[0]]) == "A: v1 <|im_end|>"   # completion and EOS only
+    assert tok.decode(x[1][loss[1]]) == "A: v5 <|im_end|>"   # the first tokens were cut
+    assert real[1].all() and real[0].sum() == 5 and not real[0, -1]  # right-padded
+    built = build_hub_task(pointed.hub, "coqa")
+    assert len(built["docs_test"]) == 60 and len(built["x_train"]) == 5 * (80 - 32)
+
+
+def test_coqa_harness_functions_follow_the_harness_definition():
+    from layerkd.hub.coqa_harness import doc_to_target, doc_to_text, normalise, scores
+
+    doc = {"story": "Ann had a red cat.", "questions": {"input_text": ["Who?", "What colour?"]},
+           "answers": {"input_text": ["Ann", "red"]},
+           "additional_answers": {"0": {"input_text": ["Ann", "Red"]},
+                                  "1": {"input_text": ["Ann", "a red one"]}}}
+    assert doc_to_text(doc) == "Ann had a red cat.\n\nQ: Who?\n\nA: Ann\n\nQ: What colour?\n\nA:"
+    assert doc_to_target(doc) == ["red", "a red one"]  # "Red" repeats "red" (case-blind)
+    assert normalise("The  Red, cat!") == "red cat"
+    assert scores(["red"], "Red.") == {"em": 1, "f1": 1.0}
+    # two golds: each left out in turn, the best of the other counts
+    assert scores(["red", "a red one"], "red")["em"] == 0.5
+    assert scores(["red cat"], "red dog")["f1"] == 0.5
+
+
+def test_hub_lm_weight_copy_lora_and_live_teacher(pointed):
+    from layerkd.data import Split
+    from layerkd.distill.cache import LiveTeacher
+    from layerkd.families.hub_lm import HubLM
+    from layerkd.hub.causal_lm import HubCausalLM, causal_lm_config
+    from layerkd.lm.qwen import OFFICIAL_COPY_MAP
+
+    ckpt = pointed.hub.model_of("hellaswag").checkpoint
+    teacher = HubCausalLM(causal_lm_config(ckpt, 36), checkpoint=ckpt).eval()
+    student = HubCausalLM(causal_lm_config(ckpt, 9))
+    student.pending_lora = pointed.hub.datasets["hellaswag"].student_lora
+    student = HubLM().initialise(student, "weight_copy", teacher).eval()
+    assert student.lora
+    for i, k in enumerate(OFFICIAL_COPY_MAP[36]):  # 0, 4, 9, ..., 35
+        torch.testing.assert_close(student.hf.model.layers[i].mlp.down_proj.base_layer.weight,
+                                   teacher.hf.model.layers[k].mlp.down_proj.weight)
+    assert torch.equal(student.hf.lm_head.weight, teacher.hf.lm_head.weight)  # no adapter
+    trainable = {n for n, q in student.named_parameters() if q.requires_grad}
+    assert trainable and all("lora_" in n for n in trainable)
+    x = torch.randint(3, 40, (2, 6))
+    mask = torch.ones_like(x, dtype=torch.bool)
+    with torch.no_grad():
+        for q in student.parameters():  # adapters that change the output
+            if q.requires_grad:
+                q.add_(0.05)
+        before = student(x, mask)[0]
+        after = student.merge()(x, mask)[0]
+    assert not student.lora and torch.allclose(before, after, atol=1e-5)
+    logits, hiddens = teacher(x, mask)
+    assert logits.shape == (2, 6, teacher.hf.config.vocab_size) and len(hiddens) == 37
+    live = LiveTeacher(teacher, Split(x, mask, mask))
+    l1, h1 = live.batch(torch.tensor([1]), [18, 36])
+    assert torch.allclose(l1, logits[1:], atol=1e-5) and torch.allclose(h1[18], hiddens[18][1:])
+
+
+def test_a_hub_lm_learns_hellaswag_scored_by_the_harness(pointed):
+    """Data -> SFT pairs -> Qwen3 -> lm-eval's hellaswag definition on local documents:
+    a fresh 2-block model of the stand-in config fitted on the HellaSwag-format pairs
+    (300 steps) picks the right ending (untrained: near chance, 25 %)."""
+    import json
+    from types import SimpleNamespace
+
+    from layerkd.data import Split
+    from layerkd.families.hub_lm import HubLM, sft_loss_fn
+    from layerkd.hub.causal_lm import HubCausalLM, causal_lm_config
+    from layerkd.hub.data import build_hub_task
+
+    arrays = build_hub_task(pointed.hub, "hellaswag")
+    ckpt = pointed.hub.model_of("hellaswag").checkpoint
+    train = Split(*(torch.from_numpy(arrays[f"{k}_train"]) for k in ("x", "y", "mask")))
+    task = SimpleNamespace(tokenizer=ckpt, max_len=64, lm_settings={"max_new_tokens": None},
+                           documents={"test": [json.loads(d) for d in arrays["docs_test"]]})
+    torch.manual_seed(0)
+    model = HubCausalLM(causal_lm_config(ckpt, 2))
+    before = HubLM().evaluate(model, task, "test")["acc"]
+    optimiser, loss_fn = torch.optim.AdamW(model.parameters(), lr=3e-3), sft_loss_fn(model, train)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(300):
+        loss, _ = loss_fn(torch.randint(len(train), (16,), generator=gen))
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    after = HubLM().evaluate(model, task, "test")["acc"]
+    assert before < 50 and after > 80, (before, after)

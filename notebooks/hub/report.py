@@ -1,6 +1,6 @@
 # %% [markdown]
 # # Hub task report: our runs beside the paper's
-# Test accuracy (GLUE) or BLEU (DART, WMT16) of the fine-tuned checkpoint
+# Test accuracy (GLUE, HellaSwag), BLEU (DART, WMT16) or exact match (CoQA) of the fine-tuned checkpoint
 # (teacher) and of every student (mean ± std over seeds) under each
 # initialisation and strategy, next to the paper's numbers for the same task
 # (`reference/official_results.csv`: its replicated teacher and its students).
@@ -17,14 +17,14 @@ from IPython.display import Markdown, display
 from layerkd import paths
 from layerkd.config import load_params
 from layerkd.io import atomic_write_text
-from layerkd.hub.report import hub_table, table_markdown
+from layerkd.hub.report import KINDS, hub_table, table_markdown
 from layerkd.strategies import LABELS
 
 paths.enter_repository()  # opened in JupyterLab, the kernel starts in notebooks/hub/
 spec = load_params(params_file).hub.datasets[task_name]
-metric = "acc" if spec.kind == "classification" else "bleu"
-table = hub_table(task_name, spec.paper_key, metric=metric)
-text = table_markdown(table, task_name, spec.paper_key, metric)
+metric = KINDS[spec.kind][1]
+table = hub_table(task_name, spec.paper_key, kind=spec.kind)
+text = table_markdown(table, task_name, spec.paper_key, spec.kind)
 atomic_write_text(paths.HUB_REPORT / f"{task_name}.md", text)
 display(Markdown(text))
 

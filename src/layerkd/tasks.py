@@ -8,6 +8,7 @@ padded). ``config.TASK_FAMILIES`` maps each task to its family.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import torch
 
 from .config import GENERATION_TASKS, TASK_FAMILIES, Params
+from .config.hub import LM_KINDS
 from .data import Split, load_arrays, mnist_splits, patchify, random_affine, to_images
 from .paths import HUB_DATA, data_file
 from .train.loop import configure_runtime
@@ -39,20 +41,23 @@ class Task:
     checkpoint: str | None = None  # hub tasks: the teacher's pre-trained start (config.hub)
     tokenizer: str | None = None  # hub generation tasks: decodes to text for BLEU
     references: dict | None = None  # hub generation tasks: split -> reference lists
+    documents: dict | None = None  # hub LLM tasks: split -> the documents the harness scores
+    # hub LLM tasks: teacher_lora, student_lora (LoRA settings or None), max_new_tokens
+    lm_settings: dict | None = None
 
     def __post_init__(self):
         if self.family_name is None:
             if self.name not in TASK_FAMILIES:
                 raise ValueError(f"task {self.name!r} is not one of {list(TASK_FAMILIES)}: "
-                                 "give its family_name (a key of families.FAMILIES)")
+                                 "give its family_name (families.family)")
             self.family_name = TASK_FAMILIES[self.name]
 
     @property
     def family(self):
         """The model family (``families``) this task's teacher and students belong to."""
-        from .families import FAMILIES
+        from .families import family
 
-        return FAMILIES[self.family_name]
+        return family(self.family_name)
 
     def build_model(self, depth: int, width: int, params: Params):
         """A fresh model of this task's family (depth blocks per stack), on its device."""
@@ -85,17 +90,28 @@ def load_task(task: str, params: Params, root: str | Path = "data") -> Task:
 
 def _load_hub_task(task: str, params: Params) -> Task:
     """A hub task (``config.hub``): the family ``classifier_hub`` (token ids and
-    types) or ``seq2seq_hub`` (native source and target ids, reference texts)."""
+    types), ``seq2seq_hub`` (native source and target ids, reference texts) or
+    ``lm_choice_hub`` / ``lm_qa_hub`` (token ids, loss masks, scored documents)."""
     device = configure_runtime(params.runtime.device, params.runtime.threads)
     arrays = load_arrays(data_file(task, HUB_DATA))
     spec, model = params.hub.datasets[task], params.hub.model_of(task)
-    keys = ("x", "y", "mask") if spec.kind == "classification" else ("x", "y")
+    keys = ("x", "y") if spec.kind == "generation" else ("x", "y", "mask")
     splits = {name: Split(*(torch.from_numpy(arrays[f"{k}_{name}"]) for k in keys)).to(device)
               for name in SPLITS}
     if spec.kind == "classification":
         return Task(task, splits, None, spec.n_classes, splits["train"].x.shape[1],
                     vocab_size=int(arrays["vocab_size"]), family_name="classifier_hub",
                     checkpoint=model.checkpoint)
+    if spec.kind in LM_KINDS:
+        documents = {name: [json.loads(d) for d in arrays[f"docs_{name}"].tolist()]
+                     for name in ("val", "test")}
+        return Task(task, splits, None, 0, splits["train"].x.shape[1],
+                    vocab_size=int(arrays["vocab_size"]), family_name=f"{spec.kind}_hub",
+                    checkpoint=model.checkpoint, tokenizer=model.tokenizer or model.checkpoint,
+                    documents=documents,
+                    lm_settings={"teacher_lora": spec.teacher_lora,
+                                 "student_lora": spec.student_lora,
+                                 "max_new_tokens": spec.max_new_tokens})
     references = {name: [[r for r in row if r] for row in arrays[f"refs_{name}"].tolist()]
                   for name in ("val", "test")}
     return Task(task, splits, None, 0, splits["train"].x.shape[1],

@@ -1,6 +1,7 @@
 """Section ``hub``: the paper's own models and data from the Hugging Face Hub
 (``profiles/paper.yaml``): BERT-base fine-tuned on GLUE (classification), BART
-on DART and T5 on WMT16 En-Ro (generation); empty in the default.
+on DART and T5 on WMT16 En-Ro (generation), Qwen3-8B on HellaSwag and CoQA
+(the decoder-only LLM: ``lm_choice``, ``lm_qa``); empty in the default.
 
 A hub task is a dataset loaded with ``datasets.load_dataset`` (a Hub name, or a
 local format such as ``json`` with ``data_files``), tokenised by the checkpoint's
@@ -21,11 +22,13 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from ..strategies import STRATEGIES
-from .llm import LLM_TASK
+from .llm import LLM_TASK, LoRA
 from .schema import INITS, TASKS, DistillParams, ModelParams, TeacherParams, _check_members, _Strict
 
-KINDS = ("classification", "generation")
-CHECKPOINT_TYPES = {"classification": ("bert",), "generation": ("bart", "t5")}
+KINDS = ("classification", "generation", "lm_choice", "lm_qa")
+CHECKPOINT_TYPES = {"classification": ("bert",), "generation": ("bart", "t5"),
+                    "lm_choice": ("qwen3",), "lm_qa": ("qwen3",)}
+LM_KINDS = ("lm_choice", "lm_qa")
 
 
 class HubModel(_Strict):
@@ -38,8 +41,10 @@ class HubModel(_Strict):
 
 
 class HubDataset(_Strict):
-    kind: Literal["classification", "generation"] = Field(
-        "classification", description="classification (accuracy) or generation (BLEU)")
+    kind: Literal["classification", "generation", "lm_choice", "lm_qa"] = Field(
+        "classification", description="classification (accuracy), generation (BLEU), or a "
+        "decoder-only LLM task in the official formats: lm_choice (HellaSwag: accuracy of "
+        "the most likely ending), lm_qa (CoQA: exact match of the greedy answer)")
     path: str = Field(description="datasets.load_dataset path: a Hub dataset (nyu-mll/glue) "
                       "or a local builder (json, csv, parquet) with data_files")
     name: str | None = Field(description="the dataset's configuration (mnli), or null")
@@ -67,6 +72,14 @@ class HubDataset(_Strict):
                                "each, all of them references of a test example")
     prefix: str = Field("", description="text put before every source (T5's task prefix)")
     max_target_length: int | None = Field(None, ge=4, description="target tokens")
+    # decoder-only LLM tasks
+    max_new_tokens: int | None = Field(None, ge=1, description="lm_qa: tokens of a greedy "
+                                       "answer (null = the harness's default, 256)")
+    # peft LoRA adapters (null: every weight trains)
+    teacher_lora: LoRA | None = Field(None, description="the teacher's adapters "
+                                            "(official r 32), merged when it is saved")
+    student_lora: LoRA | None = Field(None, description="the students' adapters "
+                                            "(official r 128)")
     # this dataset's own checkpoint and settings (null / {}: hub.model, hub.teacher, hub.distill)
     model: HubModel | None = Field(None, description="this task's checkpoint (null = hub.model)")
     teacher: dict = Field({}, description="keys of hub.teacher changed for this task")
@@ -74,8 +87,8 @@ class HubDataset(_Strict):
 
     @model_validator(mode="after")
     def _check_kind(self):
-        needed = (("text", "label", "n_classes") if self.kind == "classification" else
-                  ("source", "target", "max_target_length"))
+        needed = {"classification": ("text", "label", "n_classes"),
+                  "generation": ("source", "target", "max_target_length")}.get(self.kind, ())
         missing = [k for k in needed if getattr(self, k) is None]
         if missing:
             raise ValueError(f"a {self.kind} dataset needs {missing}")
@@ -144,7 +157,7 @@ def _changed(base, changes: dict, where: str):
 
 def checkpoint_model(hub_model: HubModel, kind: str = "classification") -> ModelParams:
     """``model`` of a hub task, read from the checkpoint's config: BERT and BART are
-    post-norm, T5 pre-norm."""
+    post-norm, T5 and Qwen3 pre-norm."""
     from transformers import AutoConfig
 
     c = AutoConfig.from_pretrained(hub_model.checkpoint)
@@ -154,6 +167,8 @@ def checkpoint_model(hub_model: HubModel, kind: str = "classification") -> Model
     width, heads, ffn, depth, norm = {
         "bert": lambda: (c.hidden_size, c.num_attention_heads, c.intermediate_size,
                          c.num_hidden_layers, "post"),
+        "qwen3": lambda: (c.hidden_size, c.num_attention_heads, c.intermediate_size,
+                          c.num_hidden_layers, "pre"),
         "bart": lambda: (c.d_model, c.encoder_attention_heads, c.encoder_ffn_dim,
                          c.encoder_layers, "post"),
         "t5": lambda: (c.d_model, c.num_heads, c.d_ff, c.num_layers, "pre"),

@@ -35,6 +35,11 @@ class Family:
         fine-tunes a pre-trained checkpoint (``families.hub``)."""
         return self.build(task, depth, width, params)
 
+    def finish_teacher(self, model: nn.Module, task) -> nn.Module:
+        """The trained teacher as it is scored and saved: ``model`` itself, except in a
+        family that trains adapters (``families.hub_lm``: merged into the weights)."""
+        return model
+
     def teacher_loss(self, model: nn.Module, task, params, split: str = "train") -> LossFn:
         """loss_fn(indices) of the teacher's supervised training on a split
         (``train.loop.fit``): ``train``, or ``pool`` for pre-training."""

@@ -84,3 +84,6 @@ class HubSeq2Seq(TransformersSeq2Seq):
     def initialise(self, student, init, teacher):
         copy = weight_copy_t5_ if student.placement == "pre" else weight_copy_bart_
         return initialise(student, init, teacher, copy)
+
+
+FAMILIES = (HubClassifier(), HubSeq2Seq())

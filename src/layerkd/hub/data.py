@@ -10,14 +10,15 @@ npz + checksum card), with ``vocab_size``:
 * generation: ``x_<split>`` (N, S) source ids and ``y_<split>`` (N, T + 1)
   targets ``BOS .. EOS PAD ..``, both in native ids (``hub.seq2seq.IdMap``),
   and ``refs_<split>`` (N, R) the reference texts of validation and test ("" =
-  none). A list of references (DART) gives one training example per reference.
+  none). A list of references (DART) gives one training example per reference;
+* decoder-only LLM (HellaSwag, CoQA): ``hub.lm_data``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..config.hub import HubDataset, HubModel, HubParams
+from ..config.hub import LM_KINDS, HubDataset, HubModel, HubParams
 from ..models.encoder_decoder import BOS_ID
 
 
@@ -27,13 +28,19 @@ def tokenizer_of(model: HubModel):
     return AutoTokenizer.from_pretrained(model.tokenizer or model.checkpoint)
 
 
-def load_split(spec: HubDataset, task: str, split: str):
+def quiet_datasets():
+    """`datasets` without progress bars (one per split would flood a notebook) and
+    without its download-count ping: it sends a HEAD request to S3 for its packaged
+    builders (json, csv) even when every file is local."""
     import datasets
 
-    datasets.disable_progress_bars()  # one bar per split would flood the notebook
-    # no download-count ping: `datasets` sends a HEAD request to S3 for its packaged
-    # builders (json, csv) even when every file is local
+    datasets.disable_progress_bars()
     datasets.config.HF_UPDATE_DOWNLOAD_COUNTS = False
+    return datasets
+
+
+def load_split(spec: HubDataset, task: str, split: str):
+    datasets = quiet_datasets()
     ds = datasets.load_dataset(spec.path, spec.name, data_files=spec.data_files, split=split)
     columns = (spec.text or []) + [c.split(".")[0] for c in (spec.label, spec.source,
                                                              spec.target) if c]
@@ -117,6 +124,12 @@ def build_hub_task(hub: HubParams, task: str) -> dict[str, np.ndarray]:
         def enc(ds, name):  # noqa: E306
             return encode_pairs(ds, spec, tokenizer, ids, model.max_length, name == "train")
         vocab_size = ids.size
+    elif spec.kind in LM_KINDS:
+        from .lm_data import lm_arrays
+
+        def enc(ds, name):  # noqa: E306
+            return lm_arrays(ds, spec.kind, tokenizer, model.max_length, name != "train")
+        vocab_size = len(tokenizer)
     else:
         def enc(ds, name):  # noqa: E306
             return encode(ds, spec, tokenizer, model.max_length)
@@ -136,9 +149,14 @@ def decode_examples(arrays: dict, hub: HubParams, task: str, split: str = "train
     a generation task's as ``source => target``."""
     model = hub.model_of(task)
     tokenizer = tokenizer_of(model)
-    if hub.datasets[task].kind == "classification":
+    kind = hub.datasets[task].kind
+    if kind == "classification":
         ids = arrays[f"x_{split}"][:n, :, 0]
         return [tokenizer.decode(row[row != tokenizer.pad_token_id]) for row in ids]
+    if kind in LM_KINDS:  # prompt => completion (the tokens the loss reads)
+        x, loss, real = (arrays[f"{k}_{split}"][:n] for k in ("x", "y", "mask"))
+        return [f"{tokenizer.decode(r[m & ~c])!r} => {tokenizer.decode(r[c])!r}"
+                for r, c, m in zip(x, loss, real)]
     from transformers import AutoConfig
 
     from .seq2seq import IdMap
@@ -160,6 +178,10 @@ def split_summary(arrays: dict, spec: HubDataset):
             return {"examples": len(y),
                     **{f"label {k}": int((y == k).sum()) for k in range(spec.n_classes)},
                     "mean tokens": float(arrays[f"mask_{split}"].sum(1).mean() + 1)}
+        if spec.kind in LM_KINDS:
+            return {"sequences": len(y), "documents": len(arrays.get(f"docs_{split}", [])),
+                    "mean tokens": float(arrays[f"mask_{split}"].sum(1).mean()),
+                    "mean loss tokens": float(y.sum(1).mean())}
         refs = arrays.get(f"refs_{split}")
         return {"examples": len(y),
                 "references per example": 1.0 if refs is None else float((refs != "").sum(1).mean()),

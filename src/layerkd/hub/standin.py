@@ -1,8 +1,10 @@
 """Stand-ins for the paper profile's Hub downloads, written offline: tiny random
-checkpoint folders of the paper's depths (BERT 12; BART and T5 12 + 12) with
-their tokenizers, and JSON-lines files in the Hub datasets' formats (MNLI:
-premise, hypothesis, label; SST-2: sentence, label; DART: tripleset, annotations
-with several reference texts; WMT16: translation {en, ro}).
+checkpoint folders of the paper's depths (BERT 12; BART and T5 12 + 12; Qwen3
+36) with their tokenizers, and JSON-lines files in the Hub datasets' formats
+(MNLI: premise, hypothesis, label; SST-2: sentence, label; DART: tripleset,
+annotations with several reference texts; WMT16: translation {en, ro};
+HellaSwag: activity_label, ctx_a, ctx_b, endings, label; CoQA: story,
+questions, answers).
 
 ``python -m layerkd.hub.standin FOLDER`` writes them and
 ``FOLDER/paper_standin.yaml``: ``profiles/paper.yaml`` pointed at them and
@@ -115,6 +117,68 @@ def dart_rows(n: int, rng) -> list[dict]:
     return rows
 
 
+def write_causal_lm_checkpoint(folder: Path, vocab: list[str], width: int = 32,
+                               depth: int = 36, heads: int = 2) -> Path:
+    """A random Qwen3 of Qwen3-8B's depth (36 blocks, narrow, untied head) with a
+    whitespace word tokenizer using Qwen3's padding and EOS tokens (no BOS)."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast, Qwen3Config, Qwen3ForCausalLM
+
+    words = ["<|endoftext|>", "<|im_end|>", "<unk>"] + vocab
+    tok = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    folder.mkdir(parents=True, exist_ok=True)
+    PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<|endoftext|>",
+                            eos_token="<|im_end|>", unk_token="<unk>").save_pretrained(folder)
+    torch.manual_seed(0)
+    model = Qwen3ForCausalLM(Qwen3Config(
+        vocab_size=len(words), hidden_size=width, num_hidden_layers=depth,
+        num_attention_heads=heads, num_key_value_heads=1, head_dim=width // heads,
+        intermediate_size=2 * width, max_position_embeddings=256, tie_word_embeddings=False,
+        pad_token_id=0, eos_token_id=1, bos_token_id=None))
+    with quiet_transformers():
+        model.save_pretrained(folder)
+    return folder
+
+
+ACTIVITIES, CONTEXT = [f"a{i}" for i in range(6)], [f"c{i}" for i in range(20)]
+
+
+def hellaswag_rows(n: int, rng) -> list[dict]:
+    """Four endings; the right one names the activity's own word (x<i> for a<i>)."""
+    rows = []
+    for i in range(n):
+        act, label = int(rng.integers(len(ACTIVITIES))), int(rng.integers(4))
+        others = [k for k in range(len(ACTIVITIES)) if k != act]
+        wrong = iter(rng.choice(others, 3, replace=False))
+        # "end" first: the official pair joins prompt and completion without a space
+        endings = [f"end x{act if j == label else next(wrong)}" for j in range(4)]
+        ctx_a = " ".join(rng.choice(CONTEXT, 4))
+        rows.append({"ind": i, "activity_label": ACTIVITIES[act], "ctx_a": ctx_a, "ctx_b": "",
+                     "ctx": ctx_a, "endings": endings, "source_id": "standin",
+                     "split": "train", "split_type": "indomain", "label": str(label)})
+    return rows
+
+
+KEYS, VALUES = [f"k{i}" for i in range(8)], [f"v{i}" for i in range(8)]
+
+
+def coqa_rows(n: int, rng) -> list[dict]:
+    """A story of key-value pairs; each question asks a key, the answer is its value."""
+    rows = []
+    for _ in range(n):
+        values = rng.permutation(len(VALUES))
+        story = " ".join(f"{k} {VALUES[v]}" for k, v in zip(KEYS, values))
+        asked, turns = rng.choice(len(KEYS), 5, replace=False), [1, 2, 3, 4, 5]
+        rows.append({"source": "standin", "story": story,
+                     "questions": {"input_text": [f"what {KEYS[k]}" for k in asked],
+                                   "turn_id": turns},
+                     "answers": {"input_text": [VALUES[values[k]] for k in asked],
+                                 "turn_id": turns}})
+    return rows
+
+
 def _sentence(rng, n: int) -> list[str]:
     return list(rng.choice(WORDS[:40], size=n))
 
@@ -152,9 +216,12 @@ def write_standins(folder: Path, n_train: int = 160, n_test: int = 60) -> dict:
     """Every stand-in under ``folder``: {"checkpoint": the BERT folder, task: {split:
     file}, "checkpoints": {generation task: its BART / T5 folder}}."""
     folder, rng = Path(folder).resolve(), np.random.default_rng(0)
-    mnli, sst2, dart, wmt = (folder / t for t in ("mnli", "sst2", "dart", "wmt16_en_ro"))
+    mnli, sst2, dart, wmt, hella, coqa = (folder / t for t in (
+        "mnli", "sst2", "dart", "wmt16_en_ro", "hellaswag", "coqa"))
     dart_vocab = ["<H>", "<R>", "<T>", "and", "the", *SUBJECTS, *RELATIONS]
     wmt_vocab = [*PREFIX.split(), *EN, *RO]
+    lm_vocab = [*(f"{a}:" for a in ACTIVITIES), *CONTEXT, *(f"x{i}" for i in range(6)), "end",
+                *KEYS, *VALUES, "what", "Q:", "A:"]
     return {
         "checkpoint": str(write_checkpoint(folder / "bert")),
         "mnli": {"train": write_jsonl(mnli_rows(n_train, rng), mnli / "train.jsonl"),
@@ -166,16 +233,24 @@ def write_standins(folder: Path, n_train: int = 160, n_test: int = 60) -> dict:
                  "test": write_jsonl(dart_rows(n_test, rng), dart / "test.jsonl")},
         "wmt16_en_ro": {"train": write_jsonl(wmt_rows(n_train, rng), wmt / "train.jsonl"),
                         "test": write_jsonl(wmt_rows(n_test, rng), wmt / "test.jsonl")},
+        "hellaswag": {"train": write_jsonl(hellaswag_rows(n_train, rng), hella / "train.jsonl"),
+                      "validation": write_jsonl(hellaswag_rows(n_test, rng),
+                                                hella / "validation.jsonl")},
+        "coqa": {"train": write_jsonl(coqa_rows(n_train // 2, rng), coqa / "train.jsonl"),
+                 "validation": write_jsonl(coqa_rows(n_test, rng), coqa / "validation.jsonl")},
         "checkpoints": {
             "dart": str(write_seq2seq_checkpoint(folder / "bart", "bart", dart_vocab)),
-            "wmt16_en_ro": str(write_seq2seq_checkpoint(folder / "t5", "t5", wmt_vocab))},
+            "wmt16_en_ro": str(write_seq2seq_checkpoint(folder / "t5", "t5", wmt_vocab)),
+            **dict.fromkeys(("hellaswag", "coqa"),
+                            str(write_causal_lm_checkpoint(folder / "qwen3", lm_vocab)))},
     }
 
 
 def point_profile(profile: dict, standins: dict, n_val: int = 32) -> dict:
     """``profile`` (a loaded profiles/paper.yaml) with its checkpoints and datasets
     replaced by the stand-ins (tasks without one are dropped) and shorter token
-    budgets (24 source, 16 target tokens); nothing else changes."""
+    budgets (24 source, 16 target, 64 LLM tokens, 4-token answers); nothing else
+    changes."""
     hub = profile["hub"]
     hub["model"].update(checkpoint=standins["checkpoint"], tokenizer=None, max_length=24)
     hub["tasks"] = [t for t in hub["tasks"] if t in standins]
@@ -184,8 +259,11 @@ def point_profile(profile: dict, standins: dict, n_val: int = 32) -> dict:
         spec.update(path="json", name=None, data_files=standins[task], n_val=n_val)
         if task in standins["checkpoints"]:
             spec["model"].update(checkpoint=standins["checkpoints"][task], tokenizer=None,
-                                 max_length=24)
-            spec["max_target_length"] = 16
+                                 max_length=24 if spec["kind"] == "generation" else 64)
+            if spec["kind"] == "generation":
+                spec["max_target_length"] = 16
+            if spec["kind"] == "lm_qa":
+                spec["max_new_tokens"] = 4
     return profile
 
 

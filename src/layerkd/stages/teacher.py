@@ -71,6 +71,7 @@ def train_teacher(task: Task, params: Params, out_dir: Path, ckpt_path: Path,
     kept_pretrained = bool(pre and pre.best_val > result.best_val)
     if kept_pretrained:
         model.load_state_dict(pretrained)
+    model = family.finish_teacher(model, task)
     test = family.evaluate(model, task, "test", params.model.beams)
     metrics = {"task": task.name, **{f"test_{k}": v for k, v in test.items()},
                **family.test_record(params), f"val_{family.metric}":
