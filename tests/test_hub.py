@@ -190,7 +190,7 @@ def test_paper_profile_runs_end_to_end_on_standins(standins, tmp_path):
 @pytest.mark.slow
 def test_paper_profile_generation_runs_end_to_end_on_standins(standins, tmp_path):
     """`dvc repro hub_report` on the generation stand-ins (BART on DART-format, T5 on
-    WMT16-format data), one seed and 3 epochs each (the CI budget), network blocked."""
+    WMT16-format data), one seed and 2 epochs each (the CI budget), network blocked."""
     repo = tmp_path / "repo"
     repo.mkdir()
     copy_repository(repo)
@@ -199,8 +199,8 @@ def test_paper_profile_generation_runs_end_to_end_on_standins(standins, tmp_path
     profile["hub"]["tasks"] = tasks
     profile["hub"]["distill"]["seeds"] = [0]
     for task in tasks:
-        profile["hub"]["datasets"][task]["teacher"]["epochs"] = 3
-        profile["hub"]["datasets"][task]["distill"]["epochs"] = 3
+        profile["hub"]["datasets"][task]["teacher"]["epochs"] = 2
+        profile["hub"]["datasets"][task]["distill"]["epochs"] = 2
     (repo / "params.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
     offline = tmp_path / "offline"
     result = subprocess.run(["dvc", "repro", "hub_report"], cwd=repo,
@@ -239,6 +239,7 @@ def test_paper_profile_llm_runs_end_to_end_on_standins(standins, tmp_path):
     for task in tasks:
         profile["hub"]["datasets"][task]["teacher"]["epochs"] = 2
         profile["hub"]["datasets"][task]["distill"]["epochs"] = 2
+    profile["hub"]["datasets"]["coqa"]["max_train"] = 16  # stories: 80 turns
     (repo / "params.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
     offline = tmp_path / "offline"
     result = subprocess.run(["dvc", "repro", "hub_report"], cwd=repo,
