@@ -153,16 +153,23 @@ def test_hub_model_weight_copy_and_live_teacher(pointed, tmp_path, monkeypatch):
     assert all(torch.allclose(h1[k], h2[k], atol=1e-5) for k in (6, 12))
 
 
-@pytest.mark.slow
-def test_paper_profile_runs_end_to_end_on_standins(standins, tmp_path):
-    """`dvc repro hub_report` with profiles/paper.yaml pointed at the stand-ins (one
-    task, one seed: the CI budget), the network blocked in every process."""
+def run_hub_report(standins, tmp_path, tasks: list[str], epochs: int | None = None,
+                   changes=None):
+    """`dvc repro hub_report` in a copy of the repository, with profiles/paper.yaml
+    pointed at the stand-ins, ``tasks`` only, one seed (the CI budget), and each
+    task's teacher and students trained ``epochs`` epochs when given; the network
+    is blocked in every process. Returns (repository, profile, dvc's stdout)."""
     repo = tmp_path / "repo"
     repo.mkdir()
     copy_repository(repo)
     profile = point_profile(copy.deepcopy(PAPER), standins)
-    profile["hub"]["tasks"] = ["mnli"]
+    profile["hub"]["tasks"] = tasks
     profile["hub"]["distill"]["seeds"] = [0]
+    for task in tasks if epochs else []:
+        profile["hub"]["datasets"][task]["teacher"]["epochs"] = epochs
+        profile["hub"]["datasets"][task]["distill"]["epochs"] = epochs
+    if changes:
+        changes(profile)
     (repo / "params.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
     offline = tmp_path / "offline"
     result = subprocess.run(["dvc", "repro", "hub_report"], cwd=repo,
@@ -170,7 +177,15 @@ def test_paper_profile_runs_end_to_end_on_standins(standins, tmp_path):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     attempts = offline / "attempts.log"
     assert not attempts.exists() or attempts.read_text() == ""
-    ran = [line for line in result.stdout.splitlines() if line.startswith("Running stage")]
+    return repo, profile, result.stdout
+
+
+@pytest.mark.slow
+def test_paper_profile_runs_end_to_end_on_standins(standins, tmp_path):
+    """`dvc repro hub_report` with profiles/paper.yaml pointed at the stand-ins (one
+    task, one seed: the CI budget), the network blocked in every process."""
+    repo, profile, stdout = run_hub_report(standins, tmp_path, ["mnli"])
+    ran = [line for line in stdout.splitlines() if line.startswith("Running stage")]
     assert ran == [f"Running stage '{s}':" for s in (
         "check", "hub_data@mnli", "hub_teacher@mnli", "hub_distill@mnli", "hub_report@mnli")]
     d = profile["hub"]["distill"]
@@ -191,29 +206,14 @@ def test_paper_profile_runs_end_to_end_on_standins(standins, tmp_path):
 def test_paper_profile_generation_runs_end_to_end_on_standins(standins, tmp_path):
     """`dvc repro hub_report` on the generation stand-ins (BART on DART-format, T5 on
     WMT16-format data), one seed and 2 epochs each (the CI budget), network blocked."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    copy_repository(repo)
-    profile = point_profile(copy.deepcopy(PAPER), standins)
-    tasks = ["dart", "wmt16_en_ro"]
-    profile["hub"]["tasks"] = tasks
-    profile["hub"]["distill"]["seeds"] = [0]
-    for task in tasks:
-        profile["hub"]["datasets"][task]["teacher"]["epochs"] = 2
-        profile["hub"]["datasets"][task]["distill"]["epochs"] = 2
-    (repo / "params.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
-    offline = tmp_path / "offline"
-    result = subprocess.run(["dvc", "repro", "hub_report"], cwd=repo,
-                            env=pipeline_env(offline), capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    attempts = offline / "attempts.log"
-    assert not attempts.exists() or attempts.read_text() == ""
+    repo, profile, _ = run_hub_report(standins, tmp_path, ["dart", "wmt16_en_ro"], epochs=2)
     d = profile["hub"]["distill"]
     for task, distance, temperature in (("dart", "mse", 1.0), ("wmt16_en_ro", "ln_mse", 2.0)):
         runs = sorted((repo / "results" / task / "students").glob("*/*/seed*/metrics.json"))
         assert len(runs) == len(d["inits"]) * len(d["strategies"])
         for run in map(json.loads, (r.read_text() for r in runs)):
-            assert (run["objective"]["distance"], run["objective"]["temperature"], run["beams"]) == (
+            objective = run["objective"]
+            assert (objective["distance"], objective["temperature"], run["beams"]) == (
                 distance, temperature, profile["hub"]["datasets"][task]["model"]["beams"])
             assert run["dec_pairs"] is not None and np.isfinite(run["test_bleu"])
         teacher = json.loads((repo / "results" / task / "teacher" / "metrics.json").read_text())
@@ -229,24 +229,11 @@ def test_paper_profile_llm_runs_end_to_end_on_standins(standins, tmp_path):
     """`dvc repro hub_report` on the LLM stand-ins (a 36-block Qwen3 with LoRA on
     HellaSwag- and CoQA-format data, scored by the harness), one seed and 2 epochs
     each (the CI budget), the network blocked."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    copy_repository(repo)
-    profile = point_profile(copy.deepcopy(PAPER), standins)
-    tasks = ["hellaswag", "coqa"]
-    profile["hub"]["tasks"] = tasks
-    profile["hub"]["distill"]["seeds"] = [0]
-    for task in tasks:
-        profile["hub"]["datasets"][task]["teacher"]["epochs"] = 2
-        profile["hub"]["datasets"][task]["distill"]["epochs"] = 2
-    profile["hub"]["datasets"]["coqa"]["max_train"] = 16  # stories: 80 turns
-    (repo / "params.yaml").write_text(yaml.safe_dump(profile, sort_keys=False))
-    offline = tmp_path / "offline"
-    result = subprocess.run(["dvc", "repro", "hub_report"], cwd=repo,
-                            env=pipeline_env(offline), capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    attempts = offline / "attempts.log"
-    assert not attempts.exists() or attempts.read_text() == ""
+    def fewer_stories(profile):
+        profile["hub"]["datasets"]["coqa"]["max_train"] = 16  # 80 turns
+
+    repo, profile, _ = run_hub_report(standins, tmp_path, ["hellaswag", "coqa"], epochs=2,
+                                      changes=fewer_stories)
     for task, metric in (("hellaswag", "acc"), ("coqa", "em")):
         d = profile["hub"]["datasets"][task]["distill"]
         runs = sorted((repo / "results" / task / "students").glob("*/*/seed*/metrics.json"))

@@ -29,6 +29,13 @@ def classification_loss(model: nn.Module, split, augment=None) -> LossFn:
     return loss_fn
 
 
+def one_stack_pairs(params, strategy: str, seed: int, epoch: int = 0):
+    """The pairs of a one-stack model (encoder, decoder-only) under ``params.distill``."""
+    d = params.distill
+    return match_layers(strategy, d.student_depth, params.model.teacher_depth, seed=seed,
+                        epoch=epoch, target=d.all_to_one_target, embeddings=d.match_embeddings)
+
+
 class Classifier(Family):
     name, metric, stacks = "classifier", "acc", ("encoder",)
     together = "stacked"  # students as stacked tensors, one grouped step for all
@@ -69,10 +76,7 @@ class Classifier(Family):
         return initialise(student, init, teacher)
 
     def pairs(self, params, strategy, seed, epoch=0):
-        d = params.distill
-        return match_layers(strategy, d.student_depth, params.model.teacher_depth, seed=seed,
-                            epoch=epoch, target=d.all_to_one_target,
-                            embeddings=d.match_embeddings)
+        return one_stack_pairs(params, strategy, seed, epoch)
 
     def distiller(self, student, pairs, teacher_width, objective):
         return Distiller(student, pairs, teacher_width=teacher_width, objective=objective)

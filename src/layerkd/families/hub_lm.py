@@ -23,8 +23,9 @@ from ..distill.initialisation import initialise
 from ..distill.objective import Objective, hidden_matching_loss, kl_teacher_student
 from ..hub.causal_lm import HubCausalLM, causal_lm_config, weight_copy_causal_lm_
 from ..hub.lm_score import harness_score
-from ..strategies import Pairs, match_layers
+from ..strategies import Pairs
 from .base import Family, LossFn
+from .classifier import one_stack_pairs
 
 
 def completion_cross_entropy(logits: torch.Tensor, x: torch.Tensor,
@@ -109,10 +110,7 @@ class HubLM(Family):
         return student.add_lora(getattr(student, "pending_lora", None))
 
     def pairs(self, params, strategy, seed, epoch=0):
-        d = params.distill
-        return match_layers(strategy, d.student_depth, params.model.teacher_depth, seed=seed,
-                            epoch=epoch, target=d.all_to_one_target,
-                            embeddings=d.match_embeddings)
+        return one_stack_pairs(params, strategy, seed, epoch)
 
     def distiller(self, student, pairs, teacher_width, objective):
         if student.width != teacher_width:

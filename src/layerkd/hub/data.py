@@ -182,9 +182,9 @@ def split_summary(arrays: dict, spec: HubDataset):
             return {"sequences": len(y), "documents": len(arrays.get(f"docs_{split}", [])),
                     "mean tokens": float(arrays[f"mask_{split}"].sum(1).mean()),
                     "mean loss tokens": float(y.sum(1).mean())}
-        refs = arrays.get(f"refs_{split}")
-        return {"examples": len(y),
-                "references per example": 1.0 if refs is None else float((refs != "").sum(1).mean()),
+        refs = arrays.get(f"refs_{split}")  # none for the training split: one each
+        per_example = 1.0 if refs is None else float((refs != "").sum(1).mean())
+        return {"examples": len(y), "references per example": per_example,
                 "mean source tokens": float((arrays[f"x_{split}"] > 0).sum(1).mean()),
                 "mean target tokens": float((y[:, 1:] > 0).sum(1).mean())}
 
