@@ -205,8 +205,8 @@ def test_paper_profile_runs_end_to_end_on_standins(standins, tmp_path):
 @pytest.mark.slow
 def test_paper_profile_generation_runs_end_to_end_on_standins(standins, tmp_path):
     """`dvc repro hub_report` on the generation stand-ins (BART on DART-format, T5 on
-    WMT16-format data), one seed and 2 epochs each (the CI budget), network blocked."""
-    repo, profile, _ = run_hub_report(standins, tmp_path, ["dart", "wmt16_en_ro"], epochs=2)
+    WMT16-format data), one seed and one epoch each (the CI budget), network blocked."""
+    repo, profile, _ = run_hub_report(standins, tmp_path, ["dart", "wmt16_en_ro"], epochs=1)
     d = profile["hub"]["distill"]
     for task, distance, temperature in (("dart", "mse", 1.0), ("wmt16_en_ro", "ln_mse", 2.0)):
         runs = sorted((repo / "results" / task / "students").glob("*/*/seed*/metrics.json"))
@@ -227,12 +227,12 @@ def test_paper_profile_generation_runs_end_to_end_on_standins(standins, tmp_path
 @pytest.mark.slow
 def test_paper_profile_llm_runs_end_to_end_on_standins(standins, tmp_path):
     """`dvc repro hub_report` on the LLM stand-ins (a 36-block Qwen3 with LoRA on
-    HellaSwag- and CoQA-format data, scored by the harness), one seed and 2 epochs
+    HellaSwag- and CoQA-format data, scored by the harness), one seed and one epoch
     each (the CI budget), the network blocked."""
     def fewer_stories(profile):
         profile["hub"]["datasets"]["coqa"]["max_train"] = 16  # 80 turns
 
-    repo, profile, _ = run_hub_report(standins, tmp_path, ["hellaswag", "coqa"], epochs=2,
+    repo, profile, _ = run_hub_report(standins, tmp_path, ["hellaswag", "coqa"], epochs=1,
                                       changes=fewer_stories)
     for task, metric in (("hellaswag", "acc"), ("coqa", "em")):
         d = profile["hub"]["datasets"][task]["distill"]
