@@ -370,6 +370,16 @@ def test_multi_reference_bleu_scores_against_any_reference():
         multi_reference_bleu(hyps, one[:1])
 
 
+def fit_steps(model, loss_fn, n: int, steps: int = 300, lr: float = 3e-3) -> None:
+    """``steps`` AdamW steps on seeded batches of 16 of ``n`` examples."""
+    optimiser, gen = torch.optim.AdamW(model.parameters(), lr=lr), torch.Generator().manual_seed(0)
+    for _ in range(steps):
+        loss, _ = loss_fn(torch.randint(n, (16,), generator=gen))
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+
+
 def test_a_hub_seq2seq_model_learns_through_the_id_map(pointed):
     """Data -> native ids -> BART -> decodes -> detokenised multi-reference BLEU: a
     fresh 2 + 2-block model of the stand-in BART config fitted on the DART-format
@@ -390,13 +400,7 @@ def test_a_hub_seq2seq_model_learns_through_the_id_map(pointed):
     torch.manual_seed(0)
     model, train = HubSeq2Seq(seq2seq_config(ckpt, 2)), split("train")
     before = Family().evaluate(model, task, "test")["bleu"]
-    optimiser, loss_fn = torch.optim.AdamW(model.parameters(), lr=3e-3), ce_loss_fn(model, train)
-    gen = torch.Generator().manual_seed(0)
-    for _ in range(300):
-        loss, _ = loss_fn(torch.randint(len(train), (16,), generator=gen))
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
+    fit_steps(model, ce_loss_fn(model, train), len(train))
     after = Family().evaluate(model, task, "test")
     assert before < 10 and after["bleu"] > 80, (before, after)
 
@@ -496,12 +500,6 @@ def test_a_hub_lm_learns_hellaswag_scored_by_the_harness(pointed):
     torch.manual_seed(0)
     model = HubCausalLM(causal_lm_config(ckpt, 2))
     before = HubLM().evaluate(model, task, "test")["acc"]
-    optimiser, loss_fn = torch.optim.AdamW(model.parameters(), lr=3e-3), sft_loss_fn(model, train)
-    gen = torch.Generator().manual_seed(0)
-    for _ in range(300):
-        loss, _ = loss_fn(torch.randint(len(train), (16,), generator=gen))
-        optimiser.zero_grad()
-        loss.backward()
-        optimiser.step()
+    fit_steps(model, sft_loss_fn(model, train), len(train))
     after = HubLM().evaluate(model, task, "test")["acc"]
     assert before < 50 and after > 80, (before, after)
