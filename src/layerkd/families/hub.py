@@ -12,13 +12,11 @@ fit in memory.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import torch
 
 from ..distill.cache import LiveSeq2SeqTeacher, LiveTeacher
 from ..distill.initialisation import initialise
-from ..hub.model import HubBert, hub_config, weight_copy_hub_
+from ..hub.model import HubBert, hub_config, tokenizer, weight_copy_hub_
 from ..hub.seq2seq import HubSeq2Seq as HubSeq2SeqModel
 from ..hub.seq2seq import seq2seq_config
 from ..models import PAD_ID
@@ -47,13 +45,6 @@ class HubClassifier(TransformersClassifier):
         return initialise(student, init, teacher, weight_copy_hub_)
 
 
-@lru_cache(maxsize=4)
-def _tokenizer(name: str):
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(name)
-
-
 class HubSeq2Seq(TransformersSeq2Seq):
     name = "seq2seq_hub"
 
@@ -68,12 +59,12 @@ class HubSeq2Seq(TransformersSeq2Seq):
     def evaluate(self, model, task, split, beams=1, batch_size=64):
         """Corpus BLEU of the decodes (detokenised by the checkpoint's tokenizer)
         against every reference, and exact match against the first."""
-        s, refs, tokenizer = task.splits[split], task.references[split], _tokenizer(task.tokenizer)
+        s, refs, tok = task.splits[split], task.references[split], tokenizer(task.tokenizer)
         hyps = []
         for i in range(0, len(s), batch_size):
             src = s.x[i : i + batch_size]
             out = model.generate(src, src != PAD_ID, max_len=s.y.shape[1] - 1, beams=beams)
-            hyps += [h.strip() for h in tokenizer.batch_decode(
+            hyps += [h.strip() for h in tok.batch_decode(
                 model.ids.to_checkpoint(out.cpu()), skip_special_tokens=True)]
         return {"bleu": multi_reference_bleu(hyps, refs),
                 "exact_match": exact_match(hyps, [r[0] for r in refs])}

@@ -12,8 +12,6 @@ the real tokens, and the hidden term over them (``hidden_distance: unit_sq``,
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -23,6 +21,7 @@ from ..distill.initialisation import initialise
 from ..distill.objective import Objective, hidden_matching_loss, kl_teacher_student
 from ..hub.causal_lm import HubCausalLM, causal_lm_config, weight_copy_causal_lm_
 from ..hub.lm_score import harness_score
+from ..hub.model import tokenizer
 from ..strategies import Pairs
 from .base import Family, LossFn
 from .classifier import one_stack_pairs
@@ -66,13 +65,6 @@ class HubLMDistiller(nn.Module):
         return logits, losses
 
 
-@lru_cache(maxsize=4)
-def _tokenizer(name: str):
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(name)
-
-
 class HubLM(Family):
     name, metric, stacks, together = "lm_choice_hub", "acc", ("decoder",), "threads"
     kind = "lm_choice"
@@ -96,8 +88,8 @@ class HubLM(Family):
 
     def evaluate(self, model, task, split, beams=1):
         """The harness's metric on the split's documents (greedy: ``beams`` unused)."""
-        tokenizer = _tokenizer(task.tokenizer)
-        score = harness_score(model.hf, tokenizer, task.documents[split], self.kind,
+        score = harness_score(model.hf, tokenizer(task.tokenizer), task.documents[split],
+                              self.kind,
                               max_length=task.max_len,
                               max_new_tokens=task.lm_settings["max_new_tokens"])
         return {self.metric: score}

@@ -23,9 +23,9 @@ from ..models.encoder_decoder import BOS_ID
 
 
 def tokenizer_of(model: HubModel):
-    from transformers import AutoTokenizer
+    from .model import tokenizer
 
-    return AutoTokenizer.from_pretrained(model.tokenizer or model.checkpoint)
+    return tokenizer(model.tokenizer or model.checkpoint)
 
 
 def quiet_datasets():

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import torch
 
-# kind -> (the harness's task, its installed definition, the result key)
-HARNESS_TASKS = {"lm_choice": ("hellaswag", "hellaswag/hellaswag.yaml", "acc,none"),
-                 "lm_qa": ("coqa", "coqa/default.yaml", "em,none")}
+# kind -> (the harness's task, the result key); HellaSwag's installed definition
+HARNESS_TASKS = {"lm_choice": ("hellaswag", "acc,none"), "lm_qa": ("coqa", "em,none")}
+HELLASWAG_DEFINITION = "tasks/hellaswag/hellaswag.yaml"
 
 
 def task_yaml(kind: str, docs: Path, name: str, cache: Path) -> str:
@@ -35,7 +35,7 @@ def task_yaml(kind: str, docs: Path, name: str, cache: Path) -> str:
             f"dataset_kwargs:\n  data_files:\n    validation: {docs}\n  cache_dir: {cache}\n"
             "training_split: null\nvalidation_split: validation\ntest_split: null\n")
     if kind == "lm_choice":
-        official = Path(lm_eval.__file__).parent / "tasks" / HARNESS_TASKS[kind][1]
+        official = Path(lm_eval.__file__).parent / HELLASWAG_DEFINITION
         return f"include: {official}\n" + data
     shutil.copy(Path(__file__).with_name("coqa_harness.py"), docs.parent / "coqa_harness.py")
     return data + (
@@ -60,7 +60,7 @@ def harness_score(model, tokenizer, docs: list[dict], kind: str, batch_size: int
     from .data import quiet_datasets
 
     quiet_datasets()  # the harness loads the documents through `datasets`
-    key = HARNESS_TASKS[kind][2]
+    key = HARNESS_TASKS[kind][1]
     was_training = model.training
     with tempfile.TemporaryDirectory() as tmp, redirect_stderr(io.StringIO()):
         folder = Path(tmp)  # (stderr: the harness's and `datasets`' progress bars, per call)

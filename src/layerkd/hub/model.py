@@ -11,6 +11,7 @@ classification trainer matches (classification/trainer.py).
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import lru_cache
 
 import torch
 from torch import nn
@@ -48,6 +49,15 @@ def quiet_transformers():
         logging.set_verbosity(verbosity)
         if bars:
             logging.enable_progress_bar()
+
+
+@lru_cache(maxsize=4)
+def tokenizer(name: str):
+    """A checkpoint's tokenizer (a Hub name or a folder), loaded once per process:
+    the hub families decode and score with it on every validation."""
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(name)
 
 
 class HubBert(nn.Module):

@@ -47,11 +47,9 @@ def ids_to_text(ids, vocab: Sequence[str], bos_id: int = BOS_ID, eos_id: int = E
 
 def corpus_bleu(hypotheses: Sequence[str], references: Sequence[str]) -> float:
     """Corpus BLEU (0-100) of detokenised strings, one reference each (sacrebleu defaults)."""
-    import sacrebleu
-
     if len(hypotheses) != len(references):
         raise ValueError(f"{len(hypotheses)} hypotheses vs {len(references)} references")
-    return float(sacrebleu.corpus_bleu(list(hypotheses), [list(references)]).score)
+    return multi_reference_bleu(hypotheses, [[r] for r in references])
 
 
 def multi_reference_bleu(hypotheses: Sequence[str], references: Sequence[Sequence[str]]) -> float:
