@@ -43,6 +43,10 @@ bench: setup            ## step cost, students trained together, GFLOP/s, backen
 	$(PYTHON) bench/generation.py
 	$(PYTHON) bench/backends.py
 
+.PHONY: bench-paper
+bench-paper: setup      ## on a GPU: the paper's own models, one step each at full size -> bench/paper_scale.md
+	$(PYTHON) bench/paper_scale.py
+
 # The PDF of paper/main.tex from the generated tables, figures and macros.
 # Needs LaTeX (make latex-deps on Debian/Ubuntu); `make repro` does not.
 LATEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-fonts-recommended
