@@ -59,14 +59,15 @@ def settings(tiny: bool) -> dict:
     def size(full, small):
         return small if tiny else full
 
-    bert = BertConfig(num_labels=3, **({} if not tiny else dict(
+    toy_vocab = dict(vocab_size=1000) if tiny else {}
+    bert = BertConfig(num_labels=3, **toy_vocab, **({} if not tiny else dict(
         hidden_size=32, num_hidden_layers=12, num_attention_heads=2, intermediate_size=64)))
-    bart = BartConfig(**(dict(d_model=1024, encoder_layers=12, decoder_layers=12,
+    bart = BartConfig(**toy_vocab, **(dict(d_model=1024, encoder_layers=12, decoder_layers=12,
                               encoder_attention_heads=16, decoder_attention_heads=16,
                               encoder_ffn_dim=4096, decoder_ffn_dim=4096) if not tiny else dict(
         d_model=32, encoder_layers=12, decoder_layers=12, encoder_attention_heads=2,
         decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64)))
-    t5 = T5Config(**(dict(d_model=768, d_ff=3072, num_layers=12, num_decoder_layers=12,
+    t5 = T5Config(**toy_vocab, **(dict(d_model=768, d_ff=3072, num_layers=12, num_decoder_layers=12,
                           num_heads=12, d_kv=64) if not tiny else dict(
         d_model=32, d_ff=64, num_layers=12, num_decoder_layers=12, num_heads=2, d_kv=16)))
     qwen = Qwen3Config(**(dict(vocab_size=151_936, hidden_size=4096, intermediate_size=12_288,

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from layerkd import safeguard
-from layerkd.safeguard import BACKUP, FAILED, kept_until_success, stage_outputs
+from layerkd.safeguard import BACKUP, FAILED, kept_until_success, stage_notebook, stage_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,8 @@ def repo(tmp_path, monkeypatch):
     return tmp_path
 
 
-OUTS = [Path("res"), Path("notebooks/executed/s.ipynb"), Path("metrics.json")]
+NOTEBOOK = Path("notebooks/executed/s.ipynb")  # what the stage's runner executes
+OUTS = [Path("res"), NOTEBOOK, Path("metrics.json")]
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -32,7 +33,7 @@ def tree(root: Path) -> dict[str, str]:
 
 def test_a_failing_stage_gets_its_previous_outputs_back(repo):
     before = tree(repo)
-    with pytest.raises(RuntimeError), kept_until_success("s@x", OUTS):
+    with pytest.raises(RuntimeError), kept_until_success("s@x", OUTS, notebook=NOTEBOOK):
         assert not Path("res").exists()  # the stage starts from nothing, as under DVC
         Path("res").mkdir()
         Path("res/new.json").write_text("half")
@@ -41,6 +42,21 @@ def test_a_failing_stage_gets_its_previous_outputs_back(repo):
     assert tree(repo) == before
     assert (FAILED / "s.ipynb").read_text() == "failed notebook"
     assert not (BACKUP / "s@x").exists()
+
+
+def test_only_the_runners_own_notebook_is_kept_as_the_failed_run(repo):
+    """A notebook among a stage's other outputs is an output like any other: it
+    comes back, and is not taken for the failed run's notebook."""
+    other = Path("report.ipynb")
+    other.write_text("old report")
+    with pytest.raises(RuntimeError), kept_until_success("s@x", [*OUTS, other],
+                                                         notebook=NOTEBOOK):
+        other.write_text("half report")
+        NOTEBOOK.write_text("failed notebook")
+        raise RuntimeError("boom")
+    assert other.read_text() == "old report" and NOTEBOOK.read_text() == "old notebook"
+    assert (FAILED / "s.ipynb").read_text() == "failed notebook"
+    assert not (FAILED / "report.ipynb").exists()
 
 
 def test_a_successful_stage_keeps_its_new_outputs_only(repo):
@@ -85,6 +101,14 @@ def test_stage_outputs_expand_foreach_items():
     assert stage_outputs("aggregate", ROOT / "dvc.yaml")[0] == Path("paper/tables")
     with pytest.raises(KeyError, match="distil"):
         stage_outputs("distil@scan", ROOT / "dvc.yaml")
+
+
+def test_stage_notebook_is_the_runners_output_argument():
+    assert stage_notebook("distill@scan", ROOT / "dvc.yaml") == Path(
+        "notebooks/executed/03_distill_scan.ipynb")
+    assert stage_notebook("aggregate", ROOT / "dvc.yaml") == Path(
+        "notebooks/executed/04_aggregate.ipynb")
+    assert stage_notebook("check", ROOT / "dvc.yaml") is None  # no notebook runner
 
 
 def test_every_output_in_dvc_yaml_persists():

@@ -28,6 +28,11 @@ TINY = complete({
                 "seeds": [0, 1]},
 })
 TOL = dict(rtol=1e-4, atol=1e-5)
+# Trained weights: grouped and one-at-a-time matmuls round differently, and AdamW's
+# normalised step turns a rounding difference in a near-zero gradient into a step
+# difference; over a run that reaches 5e-5 on some processors (seen on one of two
+# machines of the same kind). A different run would differ by orders of magnitude more.
+WEIGHT_TOL = dict(rtol=1e-3, atol=1e-4)
 
 
 def tiny_task(masked: bool = False) -> Task:
@@ -100,7 +105,7 @@ def assert_same_runs(alone_dir, together_dir, alone, together, params, task):
                 (qa, ka, va), (qb, kb, vb) = wa.chunk(3), wb.chunk(3)
                 assert (ka - kb).abs().max() <= key_bias_bound, (name, k)
                 wa, wb = torch.cat([qa, va]), torch.cat([qb, vb])
-            torch.testing.assert_close(wb, wa, **TOL, msg=lambda m: f"{name} {k}: {m}")
+            torch.testing.assert_close(wb, wa, **WEIGHT_TOL, msg=lambda m: f"{name} {k}: {m}")
         outputs = []
         for state in (sa, sb):
             student = task.build_model(d.student_depth, params.student_width, params)

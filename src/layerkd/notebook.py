@@ -137,7 +137,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     from .safeguard import kept_until_success, stage_outputs
 
-    with kept_until_success(stage, stage_outputs(stage), resume=args.resume):
+    with kept_until_success(stage, stage_outputs(stage), resume=args.resume,
+                            notebook=args.output):
         run(args.source, args.output, parameters)
 
 

@@ -46,6 +46,18 @@ def stage_outputs(stage: str, dvc_yaml: Path = Path("dvc.yaml")) -> list[Path]:
     return [Path(p.replace("${item}", item)) for p in paths]
 
 
+def stage_notebook(stage: str, dvc_yaml: Path = Path("dvc.yaml")) -> Path | None:
+    """The executed notebook a stage's runner writes: the second path after
+    ``layerkd.notebook`` in its command (None for a stage without one)."""
+    name, _, item = stage.partition("@")
+    body = yaml.safe_load(dvc_yaml.read_text())["stages"][name]
+    words = body.get("do", body)["cmd"].split()
+    if "layerkd.notebook" not in words:
+        return None
+    at = words.index("layerkd.notebook")
+    return Path(words[at + 2].replace("${item}", item))
+
+
 def _move(src: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.move(str(src), str(dest))
@@ -66,12 +78,13 @@ def _copy(src: Path, dest: Path) -> None:
         shutil.copy2(src, dest)
 
 
-def restore(stage: str, outs: list[Path]) -> bool:
+def restore(stage: str, outs: list[Path], notebook: Path | None = None) -> bool:
     """Put a stage's saved previous outputs back; False when none are saved.
 
     Whole outputs are replaced, unless the stage is resumable (it ran with
     ``resume``): then only the files the stage removed come back, and the runs
-    it finished stay."""
+    it finished stay. ``notebook``, the executed notebook of the failed run, is
+    kept for reading under ``FAILED``."""
     backup = BACKUP / stage
     if not backup.exists():
         return False
@@ -80,7 +93,7 @@ def restore(stage: str, outs: list[Path]) -> bool:
         saved = backup / out
         if not saved.exists():
             continue
-        if out.suffix == ".ipynb" and out.exists():  # the failed run, for reading
+        if out == notebook and out.exists():  # the failed run, for reading
             _move(out, FAILED / out.name)
         if not resume or not out.exists():
             _remove(out)
@@ -95,9 +108,11 @@ def restore(stage: str, outs: list[Path]) -> bool:
 
 
 @contextmanager
-def kept_until_success(stage: str, outs: list[Path], resume: bool = False) -> Iterator[None]:
-    """Run the body with the stage's previous outputs saved; restore them if it fails."""
-    if restore(stage, outs):  # an earlier run of this stage was killed
+def kept_until_success(stage: str, outs: list[Path], resume: bool = False,
+                       notebook: Path | None = None) -> Iterator[None]:
+    """Run the body with the stage's previous outputs saved; restore them if it
+    fails (``notebook``: the executed notebook the body writes, see ``restore``)."""
+    if restore(stage, outs, notebook):  # an earlier run of this stage was killed
         print(f"{stage}: restored the outputs saved by an interrupted run", file=sys.stderr)
     backup = BACKUP / stage
     backup.mkdir(parents=True)
@@ -109,7 +124,7 @@ def kept_until_success(stage: str, outs: list[Path], resume: bool = False) -> It
     try:
         yield
     except BaseException:
-        restore(stage, outs)
+        restore(stage, outs, notebook)
         print(f"{stage} failed: its previous outputs are back in place"
               + (" (with the runs it finished)" if resume else "")
               + f"; the failed notebook is in {FAILED}/", file=sys.stderr)
@@ -124,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     stage = args[1]
-    if restore(stage, stage_outputs(stage)):
+    if restore(stage, stage_outputs(stage), stage_notebook(stage)):
         print(f"{stage}: previous outputs restored")
         return 0
     print(f"{stage}: no saved outputs (the stage finished, or never ran)", file=sys.stderr)
