@@ -43,7 +43,8 @@ def measure(student_states: dict, teacher_states: dict, projections: dict, bins:
     out = {}
     edges = np.linspace(-1, 1, bins + 1)
     for stack, (t_states, mask) in teacher_states.items():
-        s_states = to_teacher_space(student_states[stack][0], projections[stack])
+        # measured on the CPU: the states of a GPU run come back from the device
+        s_states = to_teacher_space(student_states[stack][0], projections[stack]).cpu()
         summary = angle_summary(t_states[1:], s_states[1:], mask, bins)
         null = angle_summary(t_states[1:], random_directions(s_states[1:], seed), mask, bins)
         counts, _ = np.histogram(summary.token_mean.numpy(), bins=edges)
@@ -65,7 +66,8 @@ def angle_report(task: Task, params: Params, progress: bool = True) -> dict:
     a, d = params.angles, params.distill
     teacher = load_teacher(task, params)
     split = task.splits["test"].subset(a.max_examples)
-    teacher_states = task.family.hidden_states(teacher, split)
+    teacher_states = {stack: (h.cpu(), m.cpu())
+                      for stack, (h, m) in task.family.hidden_states(teacher, split).items()}
     report = {"task": task.name, "stacks": list(teacher_states), "bins": a.bins,
               "n_examples": len(split),
               "student_width": params.student_width, "teacher_width": params.model.width,
