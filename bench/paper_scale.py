@@ -23,6 +23,7 @@ measured time they give the GPU-hours of the profile's 30 students per task.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import platform
 import statistics
@@ -116,57 +117,56 @@ def model_class(s: dict):
     return {"cls": BertForSequenceClassification, "lm": Qwen3ForCausalLM}[s["kind"]]
 
 
-def build(s: dict, device: str):
-    """(teacher, student, trainable parameters) of one setting, on ``device``."""
-    cls = model_class(s)
-    torch.manual_seed(0)
-    default = torch.get_default_dtype()
-    torch.set_default_dtype(s["dtype"])  # built in the run's precision: no float32 copy of 8B
-    try:
-        with torch.device(device):
-            return _build(cls, s)
-    finally:
-        torch.set_default_dtype(default)
-
-
-def _build(cls, s: dict):
-    teacher = cls(s["config"]).eval()
-    teacher.requires_grad_(False)
-    if s["kind"] != "lm":
-        student = cls(shallower(s["config"], s["student_depth"])).train()
-        return teacher, student, list(student.parameters())
-    # official: the teacher's LoRA (r 32) is merged before distillation, so its
-    # forward pass is the plain model's; the student is the weight-copied 9-block
-    # model with its own LoRA adapters (r 128, every linear layer)
-    from peft import LoraConfig, get_peft_model
-
-    lora = s["lora"]
-    student = layer_reduced_student(teacher, s["student_depth"], "weight_copy", seed=0)
-    student = get_peft_model(student, LoraConfig(
-        r=lora["student"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
-        target_modules="all-linear", task_type="CAUSAL_LM")).train()
-    return teacher, student, [p for p in student.parameters() if p.requires_grad]
-
-
-def build_teacher(s: dict, device: str):
-    """The teacher alone, as it fine-tunes (the LLM: LoRA r 32 on every linear layer)."""
-    cls = model_class(s)
+@contextlib.contextmanager
+def built_as(s: dict, device: str):
+    """Modules created inside are on ``device`` in the setting's precision (no
+    float32 copy of 8B parameters first), from the same seed."""
     torch.manual_seed(0)
     default = torch.get_default_dtype()
     torch.set_default_dtype(s["dtype"])
     try:
         with torch.device(device):
-            teacher = cls(s["config"]).train()
-            if s["kind"] == "lm":
-                from peft import LoraConfig, get_peft_model
-
-                lora = s["lora"]
-                teacher = get_peft_model(teacher, LoraConfig(
-                    r=lora["teacher"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
-                    target_modules="all-linear", task_type="CAUSAL_LM")).train()
+            yield
     finally:
         torch.set_default_dtype(default)
-    return teacher, [p for p in teacher.parameters() if p.requires_grad]
+
+
+def with_lora(model, r: int, lora: dict):
+    """LoRA adapters of rank r on every linear layer (the official LLM setting)."""
+    from peft import LoraConfig, get_peft_model
+
+    return get_peft_model(model, LoraConfig(r=r, lora_alpha=lora["alpha"],
+                                            lora_dropout=lora["dropout"],
+                                            target_modules="all-linear", task_type="CAUSAL_LM"))
+
+
+def trainable(model) -> list:
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def build(s: dict, device: str):
+    """(teacher, student, trainable parameters) of one setting, on ``device``."""
+    cls = model_class(s)
+    with built_as(s, device):
+        teacher = cls(s["config"]).eval().requires_grad_(False)
+        if s["kind"] != "lm":
+            student = cls(shallower(s["config"], s["student_depth"]))
+        else:
+            # official: the teacher's LoRA (r 32) is merged before distillation, so its
+            # forward pass is the plain model's; the student is the weight-copied
+            # 9-block model with its own adapters (r 128)
+            student = layer_reduced_student(teacher, s["student_depth"], "weight_copy", seed=0)
+            student = with_lora(student, s["lora"]["student"], s["lora"])
+    return teacher, student.train(), trainable(student)
+
+
+def build_teacher(s: dict, device: str):
+    """The teacher alone, as it fine-tunes (the LLM: LoRA r 32 on every linear layer)."""
+    with built_as(s, device):
+        teacher = model_class(s)(s["config"])
+        if s["kind"] == "lm":
+            teacher = with_lora(teacher, s["lora"]["teacher"], s["lora"])
+    return teacher.train(), trainable(teacher)
 
 
 def teacher_loss(s: dict, teacher, batch: dict) -> torch.Tensor:
