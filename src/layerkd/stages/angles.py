@@ -66,7 +66,7 @@ def angle_report(task: Task, params: Params, progress: bool = True) -> dict:
     a, d = params.angles, params.distill
     teacher = load_teacher(task, params)
     split = task.splits["test"].subset(a.max_examples)
-    teacher_states = {stack: (h.cpu(), m.cpu())
+    teacher_states = {stack: (h.cpu(), None if m is None else m.cpu())
                       for stack, (h, m) in task.family.hidden_states(teacher, split).items()}
     report = {"task": task.name, "stacks": list(teacher_states), "bins": a.bins,
               "n_examples": len(split),
