@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 import traceback
 import types
@@ -56,13 +55,12 @@ def no_op_dvclive() -> bool:
 
 
 def load(profile: Path, device: str):
-    from layerkd.config import load_params
+    """The profile's parameters with ``runtime.device`` set, validated as any params.yaml."""
+    from layerkd.config.params import parse_params
 
     raw = yaml.safe_load(profile.read_text())
     raw["runtime"]["device"] = device
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
-        yaml.safe_dump(raw, f)
-    return load_params(f.name)
+    return parse_params(raw)
 
 
 def check_task(name: str, all_params) -> dict:

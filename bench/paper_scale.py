@@ -33,7 +33,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from layerkd.config.llm import LoRA
 from layerkd.distill.objective import Objective, hidden_matching_loss, kl_teacher_student
+from layerkd.hub.causal_lm import lora_adapters
 from layerkd.lm.qwen import layer_reduced_student
 from layerkd.strategies import match_layers
 
@@ -77,7 +79,8 @@ def settings(tiny: bool) -> dict:
         vocab_size=1000, hidden_size=32, intermediate_size=64, num_hidden_layers=36,
         num_attention_heads=4, num_key_value_heads=2, head_dim=8)),
         max_position_embeddings=2048, tie_word_embeddings=False)
-    lora = dict(teacher=32, student=128, alpha=32, dropout=0.1)
+    lora = {"teacher": LoRA(r=32, alpha=32, dropout=0.1),      # llm/finetune.py
+            "student": LoRA(r=128, alpha=32, dropout=0.1)}     # llm/distillation.py
     return {
         "bert_mnli": dict(kind="cls", config=bert, student_depth=3, batch=32, src=128,
                           objective=Objective(distance="sum_sq", batch_divide=True),
@@ -131,15 +134,6 @@ def built_as(s: dict, device: str):
         torch.set_default_dtype(default)
 
 
-def with_lora(model, r: int, lora: dict):
-    """LoRA adapters of rank r on every linear layer (the official LLM setting)."""
-    from peft import LoraConfig, get_peft_model
-
-    return get_peft_model(model, LoraConfig(r=r, lora_alpha=lora["alpha"],
-                                            lora_dropout=lora["dropout"],
-                                            target_modules="all-linear", task_type="CAUSAL_LM"))
-
-
 def trainable(model) -> list:
     return [p for p in model.parameters() if p.requires_grad]
 
@@ -156,7 +150,7 @@ def build(s: dict, device: str):
             # forward pass is the plain model's; the student is the weight-copied
             # 9-block model with its own adapters (r 128)
             student = layer_reduced_student(teacher, s["student_depth"], "weight_copy", seed=0)
-            student = with_lora(student, s["lora"]["student"], s["lora"])
+            student = lora_adapters(student, s["lora"]["student"])
     return teacher, student.train(), trainable(student)
 
 
@@ -165,17 +159,21 @@ def build_teacher(s: dict, device: str):
     with built_as(s, device):
         teacher = model_class(s)(s["config"])
         if s["kind"] == "lm":
-            teacher = with_lora(teacher, s["lora"]["teacher"], s["lora"])
+            teacher = lora_adapters(teacher, s["lora"]["teacher"])
     return teacher.train(), trainable(teacher)
 
 
-def teacher_loss(s: dict, teacher, batch: dict) -> torch.Tensor:
-    logits = teacher(**batch).logits.float()
+def flat_logits_and_labels(s: dict, logits: torch.Tensor, batch: dict):
+    """(N, V) logits and (N,) labels: one label per example (classification, class 0)
+    or per token (decoder / language model: the random ids themselves)."""
     if s["kind"] == "cls":
-        return F.cross_entropy(logits, torch.zeros(len(logits), dtype=torch.long,
-                                                   device=logits.device))
+        return logits, torch.zeros(len(logits), dtype=torch.long, device=logits.device)
     labels = batch.get("decoder_input_ids", batch["input_ids"])
-    return F.cross_entropy(logits.flatten(0, 1), labels.flatten())
+    return logits.flatten(0, 1), labels.flatten()
+
+
+def teacher_loss(s: dict, teacher, batch: dict) -> torch.Tensor:
+    return F.cross_entropy(*flat_logits_and_labels(s, teacher(**batch).logits.float(), batch))
 
 
 def batch_of(s: dict, vocab: int, device: str) -> dict:
@@ -202,15 +200,10 @@ def step_loss(s: dict, teacher, student, batch: dict) -> torch.Tensor:
     with torch.no_grad():
         t_out = teacher(**batch, output_hidden_states=True)
     s_out = student(**batch, output_hidden_states=True)
-    logits, t_logits = s_out.logits.float(), t_out.logits.float()
-    if s["kind"] == "cls":
-        labels = torch.zeros(logits.shape[0], dtype=torch.long, device=logits.device)
-        ce = F.cross_entropy(logits, labels)
-        kl = kl_teacher_student(logits, t_logits, obj.temperature)
-    else:  # token level: next tokens of the decoder / language model (random ids)
-        labels = batch.get("decoder_input_ids", batch["input_ids"])
-        ce = F.cross_entropy(logits.flatten(0, 1), labels.flatten())
-        kl = kl_teacher_student(logits.flatten(0, 1), t_logits.flatten(0, 1), obj.temperature)
+    logits, labels = flat_logits_and_labels(s, s_out.logits.float(), batch)
+    t_logits, _ = flat_logits_and_labels(s, t_out.logits.float(), batch)
+    ce = F.cross_entropy(logits, labels)
+    kl = kl_teacher_student(logits, t_logits, obj.temperature)
     hid = 0.0
     for (h_s, key), (h_t, _) in zip(stacks(s_out, s["kind"]), stacks(t_out, s["kind"])):
         pairs = match_layers("forward", len(h_s) - 1, len(h_t) - 1,

@@ -40,6 +40,18 @@ def causal_lm_config(checkpoint: str, depth: int, width: int | None = None):
     return config
 
 
+def lora_adapters(model: nn.Module, lora) -> nn.Module:
+    """``model`` with peft LoRA adapters of ``lora`` (``config.llm.LoRA``: r, alpha,
+    dropout) on every linear layer, as the official LLM scripts train."""
+    from peft import LoraConfig, TaskType, get_peft_model
+
+    config = LoraConfig(task_type=TaskType.CAUSAL_LM, r=lora.r, lora_alpha=lora.alpha,
+                        lora_dropout=lora.dropout, target_modules="all-linear")
+    with warnings.catch_warnings():  # peft asks transformers a deprecated question
+        warnings.filterwarnings("ignore", "`is_gradient_checkpointing` is deprecated")
+        return get_peft_model(model, config)
+
+
 class HubCausalLM(nn.Module):
     placement = "pre"
 
@@ -68,13 +80,7 @@ class HubCausalLM(nn.Module):
         """Train peft LoRA adapters on every linear layer instead of every weight."""
         if lora is None or not lora.r:
             return self
-        from peft import LoraConfig, TaskType, get_peft_model
-
-        config = LoraConfig(task_type=TaskType.CAUSAL_LM, r=lora.r, lora_alpha=lora.alpha,
-                            lora_dropout=lora.dropout, target_modules="all-linear")
-        with warnings.catch_warnings():  # peft asks transformers a deprecated question
-            warnings.filterwarnings("ignore", "`is_gradient_checkpointing` is deprecated")
-            self.model, self.lora = get_peft_model(self.model, config), True
+        self.model, self.lora = lora_adapters(self.model, lora), True
         return self
 
     def merge(self) -> "HubCausalLM":
