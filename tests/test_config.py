@@ -29,7 +29,7 @@ def test_shipped_profiles_are_valid(profile):
 
 
 # (key, bad value, fragments the message must hold); tests/test_pipeline.py runs
-# each through `dvc repro` as well
+# some through `dvc repro` as well (_bad_inputs says which)
 BAD_VALUES = [
         ("distill.strategies", ["forward", "sideways"], ["distill.strategies", "'sideways'", "in_order_random"]),
         ("distill.inits", ["zeros"], ["distill.inits", "'zeros'", "weight_copy"]),

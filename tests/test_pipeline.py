@@ -1,5 +1,6 @@
 """The whole DVC pipeline, end to end, on the smoke profile in a temporary copy."""
 
+import ast
 import json
 import os
 import shutil
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from layerkd.config import CLASSIFICATION_TASKS, GENERATION_TASKS, LLM_TASK, TASKS
+from layerkd.config import CLASSIFICATION_TASKS, GENERATION_TASKS, TASKS
 from layerkd.strategies import LABELS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,9 +78,9 @@ def run_pipeline(repo: Path, env: dict | None = None) -> subprocess.CompletedPro
                           capture_output=True, text=True)
 
 
-def student_metrics(repo: Path) -> dict:
+def student_metrics(repo: Path, task: str = "*") -> dict:
     out = {}
-    for p in sorted((repo / "results").glob("*/students/*/*/seed*/metrics.json")):
+    for p in sorted((repo / "results").glob(f"{task}/students/*/*/seed*/metrics.json")):
         m = json.loads(p.read_text())
         m.pop("wall_s")
         out[str(p.relative_to(repo))] = m
@@ -227,15 +228,18 @@ def test_killed_repro_resumes_without_losing_finished_stages(smoke_repo, tmp_pat
     students = {p: p.stat().st_mtime_ns
                 for p in tmp_path.glob("results/mnist/students/*/*/seed*/metrics.json")}
 
-    result = run_pipeline(tmp_path)
+    # resumed up to the killed stage only: the stages after it are the fixture's run
+    result = subprocess.run(["dvc", "repro", "distill@mnist"], cwd=tmp_path, env=pipeline_env(),
+                            capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Running stage 'data'" not in result.stdout
     assert "Running stage 'teacher@mnist'" not in result.stdout
+    assert "Running stage 'distill@mnist'" in result.stdout
     assert (tmp_path / "models" / "mnist" / "teacher.pt").read_bytes() == finished
     # the students finished before the kill are kept, not trained again
     assert {p: p.stat().st_mtime_ns for p in students} == students
     # students trained in a smaller stack agree up to floating-point rounding
-    resumed, fresh = student_metrics(tmp_path), student_metrics(smoke_repo)
+    resumed, fresh = student_metrics(tmp_path, "mnist"), student_metrics(smoke_repo, "mnist")
     assert resumed.keys() == fresh.keys()
     for key in fresh:
         floats = {k for k, v in fresh[key].items() if isinstance(v, float)}
@@ -256,33 +260,40 @@ def output_files(repo: Path) -> dict[str, bytes]:
 def test_readme_recipe_narrow_students_from_random_init_only(smoke_repo, tmp_path):
     """The README's `-S distill.student_width=32 -S 'distill.inits=[random]'`, at the
     smoke profile's width: trains and reports with one initialisation (it once
-    crashed in the aggregation's init-gain figure)."""
+    crashed in the aggregation's init-gain figure). On two tasks, one of each kind,
+    with no ablations (params.yaml's "fewer tasks" recipe), so that it retrains
+    two tasks' students; `make recipes` runs the recipe itself on every task."""
     repo = tmp_path / "repo"
     shutil.copytree(smoke_repo, repo, symlinks=True)
-    result = subprocess.run(["dvc", "exp", "run", "-S", "distill.student_width=8", "-S",
-                             "distill.inits=[random]"], cwd=repo, env=pipeline_env(),
-                            capture_output=True, text=True, timeout=1200)
+    tasks = ["mnist", "numbers_ro"]
+    fewer = [f"tasks=[{','.join(tasks)}]"] + [f"ablations.{k}tasks=[]" for k in
+                                              ("", "objective.", "a_hid.", "transfer.")]
+    changes = ["distill.student_width=8", "distill.inits=[random]", *fewer]
+    result = subprocess.run(["dvc", "exp", "run", *(w for c in changes for w in ("-S", c))],
+                            cwd=repo, env=pipeline_env(), capture_output=True, text=True,
+                            timeout=1200)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "Running stage 'aggregate'" in result.stdout
-    # removed: not asked for (the decoder-only task has inits of its own: llm.distill.inits)
-    assert not [p for p in repo.glob("results/*/students/weight_copy") if LLM_TASK not in p.parts]
-    runs = [json.loads(p.read_text())
-            for p in repo.glob("results/*/students/*/*/seed*/metrics.json")
-            if LLM_TASK not in p.parts]
-    assert runs and all(r["student_width"] == 8 and r["init"] == "random" for r in runs)
+    for task in tasks:
+        # removed: not asked for
+        assert not (repo / "results" / task / "students" / "weight_copy").exists()
+        runs = [json.loads(p.read_text())
+                for p in repo.glob(f"results/{task}/students/*/*/seed*/metrics.json")]
+        assert runs and all(r["student_width"] == 8 and r["init"] == "random" for r in runs)
     assert (repo / "paper" / "figures" / "init_gain.png").exists()
 
 
 @pytest.mark.slow
 def test_a_failing_stage_of_each_kind_leaves_the_previous_outputs(smoke_repo, tmp_path):
     """A cell that raises after the stage wrote its outputs: the stage fails, and
-    every output is as before (the failed notebook is kept for reading)."""
+    every output is as before (the failed notebook is kept for reading). Both
+    kinds of stage: outputs moved aside while it runs (data: a whole folder;
+    aggregate: the paper's files) and kept in place (distill@scan, --resume)."""
     repo = tmp_path / "repo"
     shutil.copytree(smoke_repo, repo, symlinks=True)
     before = output_files(repo)
-    for stage, source in [("data", "01_data.py"), ("teacher@mnist", "02_teacher.py"),
-                          ("distill@scan", "03_distill.py"), ("angles", "05_angles.py"),
-                          ("ablate@mnist", "06_ablations.py"), ("aggregate", "04_aggregate.py")]:
+    for stage, source in [("data", "01_data.py"), ("distill@scan", "03_distill.py"),
+                          ("aggregate", "04_aggregate.py")]:
         path = repo / "notebooks" / source
         original = path.read_text()
         path.write_text(original + '\n# %%\nraise RuntimeError("injected failure")\n')
@@ -297,11 +308,22 @@ def test_a_failing_stage_of_each_kind_leaves_the_previous_outputs(smoke_repo, tm
 
 
 def _bad_inputs():
-    """Every bad value of tests/test_config.py, and the bad files a new user wrote."""
+    """Bad values of tests/test_config.py (which checks every one's message), and
+    the bad files a new user wrote. Through DVC: each key that dvc.yaml itself
+    reads (``${...}``: DVC expands it before the check stage runs) and the first
+    bad value of every other section (DVC only hashes those: any of them stops
+    the pipeline the same way, at the check stage)."""
+    import re
+
     from test_config import BAD_VALUES, with_change
 
-    cases = [(f"{key}={value!r}", with_change(key, value), expected[:1])
-             for key, value, expected in BAD_VALUES]
+    read_by_dvc = set(re.findall(r"\$\{([a-z_.]+)\}", (ROOT / "dvc.yaml").read_text()))
+    sections, cases = set(), []
+    for key, value, expected in BAD_VALUES:
+        section = key.split(".")[0]
+        if key in read_by_dvc or section not in sections:
+            cases.append((f"{key}={value!r}", with_change(key, value), expected[:1]))
+        sections.add(section)
     default = yaml.safe_load((ROOT / "params.yaml").read_text())
     typo = {("distil" if k == "distill" else k): v for k, v in default.items()}
     cases += [("misspelled section distil", typo, ["distill"]),
@@ -375,12 +397,35 @@ def notebook_commands(repo: Path) -> dict[str, list[str]]:
 NOTEBOOK_SOURCES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("*.py"))
 
 
-@pytest.mark.slow
+def parameters_and_next_cell(source: str) -> tuple[list[ast.stmt], list[ast.stmt]]:
+    """The statements of a notebook source's parameters cell and of the code cell after it."""
+    import jupytext
+
+    cells = [c for c in jupytext.reads(source, fmt="py:percent").cells if c.cell_type == "code"]
+    at = next(i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", []))
+    return ast.parse(cells[at].source).body, ast.parse(cells[at + 1].source).body
+
+
 @pytest.mark.parametrize("source", NOTEBOOK_SOURCES)
-def test_each_notebook_runs_from_the_notebooks_folder(smoke_repo, tmp_path, source):
-    """As "Run all" in JupyterLab does: the kernel starts in notebooks/; each
-    notebook (with its stage's parameters) moves to the repository root and
-    runs; nothing lands under notebooks/."""
+def test_each_notebook_enters_the_repository_before_anything_else(source):
+    """What makes a notebook run from the notebooks/ folder (JupyterLab's "Run
+    all"): its parameters are constants, and the cell after them moves to the
+    repository root before any statement but imports (one notebook runs that way
+    for real below)."""
+    parameters, cell = parameters_and_next_cell((ROOT / source).read_text())
+    assert all(isinstance(s, ast.Assign) and isinstance(s.value, ast.Constant)
+               for s in parameters), source
+    first = next(s for s in cell if not isinstance(s, (ast.Import, ast.ImportFrom)))
+    assert ast.unparse(first) == "paths.enter_repository()", source
+
+
+@pytest.mark.slow
+def test_a_notebook_runs_from_the_notebooks_folder(smoke_repo, tmp_path):
+    """As "Run all" in JupyterLab does: the kernel starts in notebooks/; the
+    notebook (with its stage's parameters) moves to the repository root and runs;
+    nothing lands under notebooks/. One stage with a task parameter and resumed
+    runs; the test above checks that every notebook starts the same way."""
+    source = "notebooks/03_distill.py"
     repo = tmp_path / "repo"
     shutil.copytree(smoke_repo, repo, symlinks=True)
     words = notebook_commands(repo)[source]
