@@ -24,7 +24,7 @@ check: setup            ## validate params.yaml before DVC removes any output
 	$(PYTHON) -m layerkd.check params.yaml
 
 test: setup             ## unit tests + the smoke pipeline in a temporary copy
-	$(PYTHON) -m pytest -q
+	$(PYTHON) -m pytest -q --durations=15
 
 unit: setup             ## the fast tests only (no smoke pipeline, no PDF build)
 	$(PYTHON) -m pytest -q -m "not slow"

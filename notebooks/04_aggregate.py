@@ -223,22 +223,24 @@ for task_name, rep in reports.items():
 # ## Ablations: student depth and width (stage `ablate`)
 
 # %%
-ablation = collect.collect_ablations(paths.RESULTS)
 a = params.ablations
-ablation = ablation[ablation["task"].isin(a.tasks) & ablation["strategy"].isin(a.strategies)
-                    & ablation["seed"].isin(a.seeds)]
-depth = tables.depth_runs(ablation, students, a.init, a.tasks, a.strategies, a.seeds, a.depths)
-write_table("depth", tables.depth_table(depth),
-            "Student depth against the same teacher: test score, mean $\\pm$ std over seeds.")
-path = figs / "depth.png"
-figures.depth_figure(depth, path, teachers)
-add_figure(path, "Test score against student depth, random initialisation: every seed a "
-           "point, the median per strategy a line, the teacher dashed.")
-if a.widths:
-    write_table("width", tables.width_table(ablation, students, a.init, params.model.width),
-                "Students narrower than the teacher, whose states reach the teacher's width "
-                "through one trained linear map per layer, beside same-width students: test "
-                "score, mean $\\pm$ std over seeds.")
+if a.tasks:  # ablations.tasks: [] turns the stage off
+    ablation = collect.collect_ablations(paths.RESULTS)
+    ablation = ablation[ablation["task"].isin(a.tasks) & ablation["strategy"].isin(a.strategies)
+                        & ablation["seed"].isin(a.seeds)]
+    depth = tables.depth_runs(ablation, students, a.init, a.tasks, a.strategies, a.seeds,
+                              a.depths)
+    write_table("depth", tables.depth_table(depth),
+                "Student depth against the same teacher: test score, mean $\\pm$ std over seeds.")
+    path = figs / "depth.png"
+    figures.depth_figure(depth, path, teachers)
+    add_figure(path, "Test score against student depth, random initialisation: every seed a "
+               "point, the median per strategy a line, the teacher dashed.")
+    if a.widths:
+        write_table("width", tables.width_table(ablation, students, a.init, params.model.width),
+                    "Students narrower than the teacher, whose states reach the teacher's "
+                    "width through one trained linear map per layer, beside same-width "
+                    "students: test score, mean $\\pm$ std over seeds.")
 
 # %% [markdown]
 # ## Ablation: normalisation of the hidden term (stage `ablate_objective`)
