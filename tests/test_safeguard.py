@@ -1,12 +1,13 @@
 """A failing stage gets its previous outputs back (layerkd.safeguard)."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from layerkd import safeguard
-from layerkd.safeguard import BACKUP, FAILED, kept_until_success, stage_notebook, stage_outputs
+from layerkd.safeguard import BACKUP, FAILED, STAMP, kept_until_success, stage_notebook, stage_outputs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -67,14 +68,89 @@ def test_a_successful_stage_keeps_its_new_outputs_only(repo):
     assert not (BACKUP / "s@x").exists()
 
 
-def test_a_resumable_stage_keeps_finished_runs_and_gets_back_removed_ones(repo):
-    with pytest.raises(KeyboardInterrupt), kept_until_success("s@x", OUTS, resume=True):
-        assert Path("res/a/m.json").read_text() == "old a"  # kept in place
-        Path("res/b.json").unlink()  # an outdated run, removed to be retrained
-        Path("res/a/m.json").write_text("new a")  # a run finished before the interrupt
+RUNS = Path("results/t/students/random"), Path("models/t/students/random")
+RESUMABLE_OUTS = [Path("results/t/students"), Path("models/t/students"), NOTEBOOK]
+
+
+def write_run(strategy: str, what: str, stamp: str | None) -> None:
+    """A student run as the distill stage writes it: folder (metrics, curves,
+    stamp last) and checkpoint; ``stamp=None``: still training (pending)."""
+    folder, ckpt = RUNS[0] / strategy / "seed0", RUNS[1] / f"{strategy}_seed0.pt"
+    (folder / "live").mkdir(parents=True, exist_ok=True)
+    ckpt.parent.mkdir(parents=True, exist_ok=True)
+    (folder / "live" / "curve.tsv").write_text(f"{what} curve")
+    (folder / "metrics.json").write_text(f"{what} metrics")
+    ckpt.write_text(f"{what} weights")
+    if stamp is None:
+        (folder / "settings.pending").write_text("new key")
+    else:
+        (folder / STAMP).write_text(stamp)
+
+
+def run_state(strategy: str) -> dict[str, str]:
+    folder, ckpt = RUNS[0] / strategy / "seed0", RUNS[1] / f"{strategy}_seed0.pt"
+    files = {p.relative_to(folder).as_posix(): p.read_text()
+             for p in folder.rglob("*") if p.is_file()} if folder.exists() else {}
+    return {**files, "checkpoint": ckpt.read_text() if ckpt.exists() else None}
+
+
+def test_a_resumable_stage_keeps_whole_finished_runs_and_every_other_run_as_before(repo):
+    """Settings changed, then the stage fails: a run it finished under the new
+    settings stays whole; a run it had started again (folder removed, partly
+    retrained) is exactly its old self again, old stamp included, so the next
+    run cannot take old results for new ones; a run it kept is untouched."""
+    for strategy in ("none", "forward", "reverse", "random"):
+        write_run(strategy, "old", "old key")
+    before = {s: run_state(s) for s in ("none", "forward", "reverse", "random")}
+    with pytest.raises(KeyboardInterrupt), kept_until_success(
+            "distill@t", RESUMABLE_OUTS, resume=True, notebook=NOTEBOOK):
+        shutil.rmtree(RUNS[0] / "forward")  # started again and finished: new results
+        write_run("forward", "new", "new key")
+        shutil.rmtree(RUNS[0] / "reverse")  # started again, killed while training
+        (RUNS[1] / "reverse_seed0.pt").unlink()
+        write_run("reverse", "partial", None)
+        (RUNS[1] / "reverse_seed0.pt").unlink()  # its best weights not saved yet
+        shutil.rmtree(RUNS[0] / "random")  # removed to be started again, not yet begun
+        (RUNS[1] / "random_seed0.pt").unlink()
+        Path("results/t/students/weight_copy").mkdir()  # an output it had not written
+        NOTEBOOK.write_text("failed notebook")
         raise KeyboardInterrupt
-    assert tree(repo) == {"notebooks/executed/s.ipynb": "old notebook",
-                          "res/a/m.json": "new a", "res/b.json": "old b"}
+    assert run_state("none") == before["none"]
+    assert run_state("forward") == {"live/curve.tsv": "new curve", "metrics.json":
+                                    "new metrics", STAMP: "new key", "checkpoint": "new weights"}
+    assert run_state("reverse") == before["reverse"]
+    assert run_state("random") == before["random"]
+    assert not Path("results/t/students/weight_copy").exists()
+    assert NOTEBOOK.read_text() == "old notebook"
+    assert (FAILED / "s.ipynb").read_text() == "failed notebook"
+
+
+def test_a_resumable_stage_killed_outright_is_restored_the_same_way_at_its_next_start(repo):
+    write_run("forward", "old", "old key")
+    write_run("reverse", "old", "old key")
+    before = run_state("reverse")
+    backup = BACKUP / "distill@t"
+    backup.mkdir(parents=True)
+    (backup / safeguard.RESUME).touch()
+    for out in RESUMABLE_OUTS:  # what the runner saved when the stage started
+        safeguard._copy(out, backup / out)
+    shutil.rmtree(RUNS[0] / "forward")
+    write_run("forward", "new", "new key")
+    shutil.rmtree(RUNS[0] / "reverse")
+    write_run("reverse", "partial", None)  # a SIGKILL: nothing ran after this
+    with kept_until_success("distill@t", RESUMABLE_OUTS, resume=True, notebook=NOTEBOOK):
+        assert run_state("forward")["metrics.json"] == "new metrics"
+        assert run_state("reverse") == before
+    assert not backup.exists()
+
+
+def test_run_checkpoint_inverts_the_run_layout():
+    from layerkd.paths import run_paths, student_dirs
+
+    for task, init, strategy, seed in [("mnist", "random", "forward", 0),
+                                       ("numbers_ro", "weight_copy", "in_order_random", 12)]:
+        folder, ckpt = run_paths(*student_dirs(task, init), strategy, seed)
+        assert safeguard.run_checkpoint(folder) == ckpt
 
 
 def test_after_a_kill_the_saved_outputs_come_back(repo):

@@ -11,9 +11,12 @@ the removal itself, inside ``kept_until_success``:
   its finished runs are reused);
 * on success the saved copy is deleted;
 * on failure (an exception, Ctrl-C, SIGTERM) what the stage wrote is put
-  aside (its executed notebook under ``notebooks/executed/failed/``) and the
-  previous outputs come back; a resumable stage keeps the runs it finished
-  and gets back only what it had removed;
+  aside (its executed notebook under ``notebooks/executed/failed/``) and every
+  output is exactly as before the stage started (one it had not written
+  before is removed); a resumable stage keeps, whole, the runs it finished
+  (a run folder holding its settings stamp, ``STAMP``, and its checkpoint)
+  and nothing else: a run it removed or left half-trained is its old self
+  again, stamp, metrics, checkpoint and curves together;
 * after a SIGKILL nothing runs, but the saved copy remains: the next run of
   the stage restores it before starting, and so does
   ``python -m layerkd.safeguard restore <stage>``.
@@ -29,9 +32,15 @@ from pathlib import Path
 
 import yaml
 
+from .paths import MODELS, RESULTS
+
 BACKUP = Path(".dvc") / "tmp" / "previous-outputs"
 FAILED = Path("notebooks") / "executed" / "failed"
 RESUME = ".resume"  # marks the saved outputs of a resumable stage
+# In a student run's folder: the hash of the settings it finished under. It is
+# written last, once the run's checkpoint and metrics are in place, so a folder
+# holding it is a finished run (``stages.students``).
+STAMP = "settings.sha256"
 
 
 def stage_outputs(stage: str, dvc_yaml: Path = Path("dvc.yaml")) -> list[Path]:
@@ -78,31 +87,46 @@ def _copy(src: Path, dest: Path) -> None:
         shutil.copy2(src, dest)
 
 
+def run_checkpoint(run_dir: Path) -> Path:
+    """The checkpoint of a student run folder: the inverse of
+    ``paths.run_paths(*paths.student_dirs(task, init), strategy, seed)``
+    (results/<task>/students/<init>/<strategy>/seed<k> ->
+    models/<task>/students/<init>/<strategy>_seed<k>.pt)."""
+    *folders, strategy, seed = run_dir.relative_to(RESULTS).parts
+    return MODELS.joinpath(*folders, f"{strategy}_{seed}.pt")
+
+
+def finished_runs(outs: list[Path]) -> list[Path]:
+    """The folder and checkpoint of every finished run among the outputs."""
+    stamps = [p for out in outs if out.is_dir() for p in sorted(out.rglob(STAMP))]
+    return [path for stamp in stamps for path in (stamp.parent, run_checkpoint(stamp.parent))]
+
+
 def restore(stage: str, outs: list[Path], notebook: Path | None = None) -> bool:
     """Put a stage's saved previous outputs back; False when none are saved.
 
-    Whole outputs are replaced, unless the stage is resumable (it ran with
-    ``resume``): then only the files the stage removed come back, and the runs
-    it finished stay. ``notebook``, the executed notebook of the failed run, is
-    kept for reading under ``FAILED``."""
+    Every output becomes exactly what it was before the stage started (removed
+    if it did not exist), except, for a resumable stage (it ran with
+    ``resume``), the runs it finished: those are kept whole. ``notebook``, the
+    executed notebook of the failed run, is kept for reading under ``FAILED``."""
     backup = BACKUP / stage
     if not backup.exists():
         return False
-    resume = (backup / RESUME).exists()
+    finished = finished_runs(outs) if (backup / RESUME).exists() else []
+    aside = backup / ".finished"
+    for path in finished:
+        if path.exists():
+            _move(path, aside / path)
     for out in outs:
-        saved = backup / out
-        if not saved.exists():
-            continue
         if out == notebook and out.exists():  # the failed run, for reading
             _move(out, FAILED / out.name)
-        if not resume or not out.exists():
-            _remove(out)
-            _move(saved, out)
-            continue
-        for file in sorted(p for p in saved.rglob("*") if p.is_file()):
-            target = out / file.relative_to(saved)
-            if not target.exists():
-                _move(file, target)
+        _remove(out)
+        if (backup / out).exists():
+            _move(backup / out, out)
+    for path in finished:
+        if (aside / path).exists():
+            _remove(path)
+            _move(aside / path, path)
     shutil.rmtree(backup)
     return True
 

@@ -10,6 +10,7 @@ a worker thread. ``distill_one`` does both.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ import torch
 
 from ..io import atomic_torch_save, atomic_write_json
 from ..models import count_parameters
+from ..safeguard import STAMP
 from ..strategies import middle_layer
 from ..train.loop import fit, set_seed
 from .objective import Objective
@@ -80,12 +82,20 @@ def build_run(task, params, teacher, init: str, strategy: str, seed: int):
                             params.model.width, Objective.from_params(d))
 
 
+PENDING = "settings.pending"  # the settings a run is training under, until it has finished
+
+
 def save_run(metrics: dict, state_dict, out_dir: Path | None, ckpt_path: Path | None) -> None:
-    """A run's best weights (student and projections) and its metrics.json."""
+    """A run's best weights (student and projections) and its metrics.json; then,
+    last, its settings stamp: ``PENDING`` (written when the run started) is
+    renamed to ``safeguard.STAMP``, so a run folder holds a stamp only once all
+    of its results are in place (a stage killed before that finds none)."""
     if ckpt_path is not None:
         atomic_torch_save({"state_dict": state_dict, "metrics": metrics}, ckpt_path)
     if out_dir is not None:
         atomic_write_json(out_dir / "metrics.json", metrics)
+        if (out_dir / PENDING).exists():
+            os.replace(out_dir / PENDING, out_dir / STAMP)
 
 
 def train_run(task, params, distiller, cache, init: str, strategy: str, seed: int,

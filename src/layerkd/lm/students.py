@@ -24,10 +24,9 @@ from tqdm import tqdm
 from ..config import LLM_TASK, LLMParams
 from ..distill.objective import Objective
 from ..distill.run import Run, hidden_shares, save_run
-from ..io import atomic_write_text
 from ..models import count_parameters
 from ..paths import run_paths, student_dirs
-from ..stages.students import STAMP, finished, remove_stale_runs
+from ..stages.students import finished, remove_stale_runs, start_run
 from ..strategies import REGISTRY, describe, match_layers
 from ..train.loop import fit, set_seed
 from .distill import LMDistiller, LMTeacherCache, distill_loss_fn
@@ -126,9 +125,9 @@ def run_students(llm: LLMParams, facts: Facts, teacher, progress: bool = True) -
         run = Run(strategy, seed, *run_paths(*student_dirs(LLM_TASK, init), strategy, seed))
         kept = finished(run, keys[init])
         if kept is None:
+            start_run(run, keys[init])
             kept = train_student(llm, facts, teacher, cache, init, strategy, seed, run.out_dir,
                                  run.ckpt_path, progress=False)
-            atomic_write_text(run.out_dir / STAMP, keys[init] + "\n")
         out.append(kept)
     return out
 

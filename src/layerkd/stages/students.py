@@ -2,11 +2,13 @@
 ``params.distill`` from one initialisation, trained together by the family's engine
 (``Family.together``, ``distill.engines``).
 
-Resume: each run folder holds ``settings.sha256``, a hash of everything its
-result depends on (``settings_key``). A run whose folder has a matching hash,
-its metrics.json and its checkpoint is finished and is not trained again, so a
-killed stage (its outputs are ``persist: true`` in dvc.yaml) restarts from its
-finished students; ``remove_stale`` then drops runs the parameters no longer ask for.
+Resume: a finished run's folder holds ``settings.sha256``, a hash of everything
+its result depends on (``settings_key``), written only once its metrics and
+checkpoint are saved (``start_run``, ``distill.run.save_run``). A run whose
+folder has a matching hash, its metrics.json and its checkpoint is finished and
+is not trained again, so a killed stage (its outputs are ``persist: true`` in
+dvc.yaml) restarts from its finished students; ``remove_stale`` then drops runs
+the parameters no longer ask for.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from pathlib import Path
 
 from ..config import Params
 from ..distill.engines import ENGINES
-from ..distill.run import Run
+from ..distill.run import PENDING, Run
 from ..io import atomic_write_text
 from ..paths import run_paths, student_dirs
+from ..safeguard import STAMP
 from ..tasks import Task
 from .teacher import load_teacher
 
@@ -49,17 +52,23 @@ def distill_all(task: Task, params: Params, teacher, cache, init: str, results_d
     if len(todo) < len(runs):
         print(f"{task.name}/{init}: {len(runs) - len(todo)} of {len(runs)} students already "
               f"finished with these settings (kept)")
-    for r in todo:  # a half-written or outdated run starts afresh, stamped with its settings
-        shutil.rmtree(r.out_dir, ignore_errors=True)
-        r.ckpt_path.unlink(missing_ok=True)
-        atomic_write_text(r.out_dir / STAMP, key + "\n")
+    for r in todo:
+        start_run(r, key)
     engine = ENGINES[task.family.together]
     new = iter(engine(task, params, teacher, cache, init, todo, workers=workers, desc=desc)
                if todo else [])
     return [kept[r] if kept[r] is not None else next(new) for r in runs]
 
 
-STAMP = "settings.sha256"  # in each run folder: the settings_key it was trained under
+def start_run(run: Run, key: str) -> None:
+    """A half-written or outdated run starts afresh: its folder and checkpoint
+    go, and ``key`` waits in ``PENDING`` until ``save_run`` makes it the
+    run's stamp."""
+    shutil.rmtree(run.out_dir, ignore_errors=True)
+    run.ckpt_path.unlink(missing_ok=True)
+    atomic_write_text(run.out_dir / PENDING, key + "\n")
+
+
 # The layout of a run's metrics.json: raise it when a field is added or changes
 # meaning, so that runs written before are trained again instead of being kept
 # without it (3: transfer_size and epochs recorded).
