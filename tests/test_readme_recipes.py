@@ -1,6 +1,7 @@
-"""Every `dvc exp run -S ...` recipe of the README is a valid parameter set: applied
-to params.yaml by DVC's own code, it passes `layerkd.check` (so no recipe fails
-on a typo, a removed key or a value the schema refuses). The smoke pipeline runs
+"""Every `dvc exp run -S ...` recipe of the documents (README.md, docs/*.md) is a
+valid parameter set: applied to params.yaml by DVC's own code, it passes
+`layerkd.check` (so no recipe fails on a typo, a removed key or a value the
+schema refuses). The smoke pipeline runs
 the one that once crashed the aggregation (`tests/test_pipeline.py`)."""
 
 import re
@@ -14,10 +15,16 @@ from layerkd.check import problems
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def documents() -> list[Path]:
+    """README.md and the pages of docs/ (the recipes live in docs/configuration.md)."""
+    return [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
+
+
 def recipes() -> list[list[str]]:
-    """The -S assignments of each `dvc exp run` in the README (code blocks and inline)."""
+    """The -S assignments of each `dvc exp run` in the documents (code blocks and inline)."""
     out = []
-    for line in (ROOT / "README.md").read_text().splitlines():
+    lines = [line for doc in documents() for line in doc.read_text().splitlines()]
+    for line in lines:
         for match in re.finditer(r"dvc exp run((?:\s+-S\s+(?:'[^']*'|[^\s`']+))+)", line):
             words = [w for w in shlex.split(match.group(1)) if w != "-S"]
             if all("=" in w for w in words):  # not a placeholder such as `-S ...`
@@ -25,7 +32,7 @@ def recipes() -> list[list[str]]:
     return out
 
 
-def test_the_readme_has_recipes():
+def test_the_documents_have_recipes():
     assert len(recipes()) >= 15
 
 

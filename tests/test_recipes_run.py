@@ -1,4 +1,5 @@
-"""Every `dvc exp run -S ...` recipe of the README, run for real on the smoke profile.
+"""Every `dvc exp run -S ...` recipe of the documents (README.md, docs/*.md), run for
+real on the smoke profile.
 
 Each recipe runs through the user's own entry point (`dvc exp run -S ...`) in its
 own copy of a finished smoke repository, so DVC reruns exactly the stages the

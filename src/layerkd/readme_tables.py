@@ -1,11 +1,12 @@
-"""The README's copies of the generated tables, kept equal to `paper/tables/`.
+"""The documents' copies of the generated tables, kept equal to `paper/tables/`.
 
-A README heading that names a generated table, ``### ... (`paper/tables/NAME.md`)``,
-is followed (before the next heading) by a copy of that table; ``sync`` replaces
-each copy with the current file after ``dvc repro``, ``stale`` lists the copies
-that differ (tests/test_committed_results.py fails on any).
+A heading of README.md or of a page of docs/ that names a generated table,
+``### ... (`paper/tables/NAME.md`)``, is followed (before the next heading) by a
+copy of that table; ``sync`` replaces each copy with the current file after
+``dvc repro``, ``stale`` lists the copies that differ
+(tests/test_committed_results.py fails on any).
 
-    python -m layerkd.readme_tables            # rewrite README.md's table copies
+    python -m layerkd.readme_tables            # rewrite every document's table copies
     python -m layerkd.readme_tables --check    # exit 1 if a copy is stale
 """
 
@@ -17,6 +18,11 @@ import sys
 from pathlib import Path
 
 HEADING = re.compile(r"^#{2,4} .*\(`(paper/tables/[\w-]+\.md)`\)\s*$")
+
+
+def documents(root: Path) -> list[Path]:
+    """The documents that may hold table copies: README.md and docs/*.md."""
+    return [root / "README.md"] + sorted((root / "docs").glob("*.md"))
 
 
 def _blocks(lines: list[str]):
@@ -37,7 +43,7 @@ def _blocks(lines: list[str]):
 
 
 def stale(readme: Path, root: Path) -> list[str]:
-    """The tables whose README copy differs from the generated file."""
+    """The tables whose copy in the document ``readme`` differs from the generated file."""
     lines = readme.read_text().splitlines()
     return [name for name, start, end in _blocks(lines)
             if lines[start:end] != (root / name).read_text().strip().splitlines()]
@@ -52,20 +58,30 @@ def sync(readme: Path, root: Path) -> list[str]:
         if lines[start:end] != table:
             lines[start:end] = table
             changed.append(name)
-    readme.write_text("\n".join(lines) + "\n")
+    if changed:  # an up-to-date document is left untouched
+        readme.write_text("\n".join(lines) + "\n")
     return changed[::-1]
+
+
+def stale_everywhere(root: Path) -> list[str]:
+    """``document: table`` for every stale copy in README.md and docs/*.md."""
+    return [f"{doc.relative_to(root)}: {name}" for doc in documents(root) if doc.exists()
+            for name in stale(doc, root)]
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--readme", default="README.md")
+    ap.add_argument("--root", default=".", help="the repository (README.md, docs/, paper/)")
     ap.add_argument("--check", action="store_true", help="only report stale copies")
     args = ap.parse_args(argv)
-    readme = Path(args.readme)
-    names = stale(readme, readme.parent) if args.check else sync(readme, readme.parent)
-    for name in names:
-        print(("stale: " if args.check else "updated: ") + name)
-    return 1 if args.check and names else 0
+    root = Path(args.root)
+    found = []
+    for doc in (d for d in documents(root) if d.exists()):
+        names = stale(doc, root) if args.check else sync(doc, root)
+        found += [f"{doc.relative_to(root)}: {name}" for name in names]
+    for line in found:
+        print(("stale: " if args.check else "updated: ") + line)
+    return 1 if args.check and found else 0
 
 
 if __name__ == "__main__":
