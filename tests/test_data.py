@@ -293,3 +293,42 @@ def test_build_registry():
     assert _sizes(D.build("digits", n_val=100, n_test=100))["train"] == 1597
     with pytest.raises(ValueError):
         D.build("imagenet")
+
+
+@pytest.mark.parametrize("cut", ["half", "empty", "no card"])
+def test_a_damaged_data_file_names_itself_and_the_command_that_rebuilds_it(tmp_path, cut):
+    """A truncated or empty npz (or a lost card) stops with the file's name and the
+    rebuild command, not numpy's zip error; load_task, what every notebook calls
+    first, passes it on."""
+    from pathlib import Path
+
+    import yaml
+    from layerkd.config import parse_params
+    from layerkd.data.store import DataFileError
+    from layerkd.tasks import load_task
+
+    smoke = Path(__file__).resolve().parents[1] / "profiles" / "smoke.yaml"
+    params = parse_params(yaml.safe_load(smoke.read_text()))
+    path = tmp_path / "digits.npz"
+    save_dataset(D.build_digits(), path)
+    whole = path.read_bytes()
+    if cut == "no card":
+        path.with_suffix(".json").unlink()
+    else:
+        path.write_bytes(whole[:len(whole) // 2] if cut == "half" else b"")
+    with pytest.raises(DataFileError) as err:
+        load_task("digits", params, tmp_path)
+    assert str(tmp_path / "digits") in str(err.value)
+    assert "`dvc repro -f -s data`" in str(err.value)
+    assert err.value.__cause__ is None and err.value.__suppress_context__
+
+
+def test_a_hub_data_file_names_its_own_stage(tmp_path):
+    from layerkd.data.store import DataFileError
+
+    path = tmp_path / "data_hub" / "mnli.npz"
+    path.parent.mkdir()
+    path.write_bytes(b"PK\x03\x04 cut")
+    with pytest.raises(DataFileError, match=r"data_hub/mnli\.npz cannot be read.*"
+                                            r"`dvc repro -f -s hub_data@mnli`"):
+        load_arrays(path)

@@ -324,11 +324,29 @@ def parse_params(raw: dict) -> Params:
         raise ConfigError(_format(err)) from None
 
 
+def read_params_file(path: Path) -> object:
+    """The YAML of a parameter file, or a ConfigError naming the file and what is
+    wrong with it: bytes that are not UTF-8 (a file saved in another encoding) or
+    text that is not YAML. DVC reads params.yaml too and fails on both with its own
+    parser error; ``make check`` runs this first."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = path.read_bytes()[:err.start].count(b"\n") + 1
+        raise ConfigError(f"{path} is not UTF-8 text: byte {path.read_bytes()[err.start]:#04x} "
+                          f"on line {line}; save it as UTF-8 (or restore it: git checkout "
+                          f"{path})") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path} is not valid YAML: {err}") from None
+
+
 def load_params(path: str | Path = "params.yaml") -> Params:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path} not found: run from the repository root")
-    raw = yaml.safe_load(path.read_text())
+    raw = read_params_file(path)
     if not raw:
         raise ConfigError(f"{path} is empty: start from the committed params.yaml or a "
                           "file of profiles/")
