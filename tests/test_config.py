@@ -187,3 +187,16 @@ def test_a_shared_key_is_named_without_a_task_and_an_override_with_its_task():
     raw["overrides"]["scan"]["distill"]["student_depth"] = 9
     with pytest.raises(ConfigError, match=r"with overrides.scan applied: distill.student_depth=9"):
         parse_params(raw)
+
+
+def test_a_paper_task_in_tasks_is_pointed_to_the_paper_profile_and_adding_a_task():
+    """`tasks: [mnli]`: the message says where MNLI lives and how a task is added,
+    and the places it names exist."""
+    with pytest.raises(ConfigError) as err:
+        parse_params(with_change("tasks", ["mnli"]))
+    message = str(err.value)
+    assert "'mnli'" in message and "hub.tasks" in message
+    root = Path(__file__).resolve().parents[1]
+    for path in ("profiles/paper.yaml", "docs/paper-scale.md", "docs/tasks.md"):
+        assert path in message and (root / path).exists(), path
+    assert "## Adding a task" in (root / "docs" / "tasks.md").read_text()

@@ -82,9 +82,7 @@ def run_pipeline(repo: Path, env: dict | None = None) -> subprocess.CompletedPro
 def student_metrics(repo: Path, task: str = "*") -> dict:
     out = {}
     for p in sorted((repo / "results").glob(f"{task}/students/*/*/seed*/metrics.json")):
-        m = json.loads(p.read_text())
-        m.pop("wall_s")
-        out[str(p.relative_to(repo))] = m
+        out[str(p.relative_to(repo))] = json.loads(p.read_text())  # no time: timings/
     return out
 
 
@@ -383,6 +381,12 @@ def test_a_bad_parameter_stops_the_pipeline_before_any_output_changes(smoke_repo
     assert [line for line in log.splitlines() if "Running stage" in line] == \
         ["Running stage 'check':"], log[-3000:]
     assert output_files(repo) == before
+    # the check's stamp survives its failure: with params.yaml back, nothing is stale
+    assert (repo / "results" / "params.ok").exists()
+    subprocess.run(["git", "checkout", "params.yaml"], cwd=repo, check=True)
+    status = subprocess.run(["dvc", "status"], cwd=repo, env=pipeline_env(),
+                            capture_output=True, text=True, timeout=300)
+    assert "up to date" in status.stdout, status.stdout[-2000:]
 
 
 def notebook_commands(repo: Path) -> dict[str, list[str]]:
@@ -442,3 +446,87 @@ def test_a_notebook_runs_from_the_notebooks_folder(smoke_repo, tmp_path):
 
 def test_every_notebook_source_is_a_stage():
     assert set(notebook_commands(ROOT)) == set(NOTEBOOK_SOURCES)
+
+
+def _set_params(repo: Path, change) -> None:
+    raw = yaml.safe_load((repo / "params.yaml").read_text())
+    change(raw)
+    (repo / "params.yaml").write_text(yaml.safe_dump(raw, sort_keys=False))
+
+
+def _dvc(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["dvc", *args], cwd=repo, env=pipeline_env(), capture_output=True,
+                          text=True, timeout=900)
+
+
+def _interrupt_while_training(repo: Path, command: list[str], sig: int, group: bool) -> None:
+    """Start ``command``, wait until distill@digits has removed a run to train it
+    again, then send ``sig`` to the dvc process alone (``group``: to its whole
+    process group, as Ctrl-C in a terminal does), and wait until every process of
+    the stage has ended."""
+    import psutil
+
+    proc = subprocess.Popen(command, cwd=repo, env=pipeline_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    first = repo / "results/digits/students/random/none/seed0/metrics.json"
+    deadline = time.time() + 300
+    while first.exists():
+        assert proc.poll() is None and time.time() < deadline, "the stage ended before"
+        time.sleep(0.1)
+    time.sleep(1.0)  # training
+    os.killpg(proc.pid, sig) if group else os.kill(proc.pid, sig)
+    proc.wait(timeout=120)
+    deadline = time.time() + 120
+    while any(p.info["cwd"] == str(repo) for p in psutil.process_iter(["cwd"])):
+        assert time.time() < deadline, "the stage's runner outlived dvc"
+        time.sleep(0.2)
+
+
+@pytest.mark.slow
+def test_an_interrupted_stage_never_pairs_old_runs_with_new_settings(smoke_repo, tmp_path):
+    """A parameter change, then the stage is killed, interrupted or fails while it
+    retrains: the next run must give what a clean run of the new parameters gives
+    (every metrics.json equal but for its time), and a failure must leave every
+    output as it was. Three ways to stop distill@digits: SIGKILL of the dvc
+    process (its runner and kernel then stop too), Ctrl-C of `dvc exp run`, and
+    a non-finite loss."""
+    repo = tmp_path / "repo"
+    shutil.copytree(smoke_repo, repo, symlinks=True)
+    smoke_params = (repo / "params.yaml").read_text()
+    two_epochs = student_metrics(smoke_repo, "digits")  # the fixture's clean run
+
+    def four_epochs(raw):
+        raw["distill"]["epochs"] = 4
+
+    _set_params(repo, four_epochs)  # every run's settings change: all trained afresh
+    result = _dvc(repo, "repro", "distill@digits")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    clean_four = student_metrics(repo, "digits")
+    assert {m["epochs"] for m in clean_four.values()} == {4}
+
+    # 1. back to two epochs, dvc killed mid-stage, then run again
+    (repo / "params.yaml").write_text(smoke_params)
+    _interrupt_while_training(repo, ["dvc", "repro", "distill@digits"], signal.SIGKILL,
+                              group=False)
+    result = _dvc(repo, "repro", "distill@digits")
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert student_metrics(repo, "digits") == two_epochs, "after a kill of dvc"
+
+    # 2. Ctrl-C of `dvc exp run -S distill.epochs=4`, then the same command again
+    command = ["dvc", "exp", "run", "distill@digits", "-S", "distill.epochs=4"]
+    _interrupt_while_training(repo, command, signal.SIGINT, group=True)
+    result = _dvc(repo, *command[1:])
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert student_metrics(repo, "digits") == clean_four, "after Ctrl-C of dvc exp run"
+
+    # 3. a non-finite loss: the stage fails, every output is as it was, and with
+    # the parameters back nothing is stale
+    before, params = output_files(repo), (repo / "params.yaml").read_text()
+    _set_params(repo, lambda raw: raw["distill"].update(lr=1e6))
+    result = _dvc(repo, "repro", "distill@digits")
+    assert result.returncode != 0 and "non-finite" in result.stdout + result.stderr, \
+        (result.stdout + result.stderr)[-3000:]
+    (repo / "params.yaml").write_text(params)
+    assert output_files(repo) == before, "after a non-finite loss"
+    status = _dvc(repo, "status", "distill@digits")
+    assert "up to date" in status.stdout, status.stdout[-2000:]

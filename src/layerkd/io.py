@@ -52,3 +52,32 @@ def atomic_torch_save(obj, path: str | Path) -> None:
     buf = io.BytesIO()
     torch.save(obj, buf)
     atomic_write_bytes(path, buf.getvalue())
+
+
+TIMING_KEYS = ("wall_s",)  # measured, not results: kept out of what stages depend on
+
+
+def write_metrics(out_dir: str | Path, metrics: dict) -> None:
+    """A run's ``metrics.json`` without its wall-clock times, which go to its
+    timing record (``paths.timing_file``): rerun with the same settings, a run
+    writes the same bytes, so nothing downstream goes stale."""
+    from .paths import timing_file
+
+    times = {k: metrics[k] for k in TIMING_KEYS if k in metrics}
+    atomic_write_json(Path(out_dir) / "metrics.json",
+                      {k: v for k, v in metrics.items() if k not in TIMING_KEYS})
+    if times:
+        atomic_write_json(timing_file(out_dir), times)
+
+
+def without_timings(metrics: dict) -> dict:
+    return {k: v for k, v in metrics.items() if k not in TIMING_KEYS}
+
+
+def read_metrics(out_dir: str | Path) -> dict:
+    """A run's ``metrics.json`` with its wall-clock times, where recorded."""
+    from .paths import timing_file
+
+    metrics = json.loads((Path(out_dir) / "metrics.json").read_text())
+    times = timing_file(out_dir)
+    return {**metrics, **(json.loads(times.read_text()) if times.exists() else {})}

@@ -11,6 +11,7 @@ HUB_DATA = Path("data_hub")  # hub tasks' arrays (config.hub): stage hub_data, n
 RESULTS = Path("results")
 MODELS = Path("models")
 METRICS = Path("metrics")
+TIMINGS = Path("timings")  # wall-clock times of the runs: no stage depends on them
 PAPER = Path("paper")
 TABLES = PAPER / "tables"
 FIGURES = PAPER / "figures"
@@ -52,6 +53,17 @@ def student_dirs(task: str, init: str) -> tuple[Path, Path]:
 def run_paths(results_dir: Path, models_dir: Path, strategy: str, seed: int) -> tuple[Path, Path]:
     """(results folder, checkpoint) of one run: <strategy>/seed<k>/ and <strategy>_seed<k>.pt."""
     return results_dir / strategy / f"seed{seed}", models_dir / f"{strategy}_seed{seed}.pt"
+
+
+def timing_file(results_dir: str | Path) -> Path:
+    """The wall-clock time of the run whose results are in ``results_dir``.
+    ``timings/`` mirrors ``results/`` and no stage depends on it, so a rerun that
+    changes only a time leaves every stage after it up to date; a folder outside
+    ``results/`` (a test's) keeps its time beside its metrics."""
+    try:
+        return TIMINGS / Path(results_dir).relative_to(RESULTS) / "timing.json"
+    except ValueError:
+        return Path(results_dir) / "timing.json"
 
 
 def variant_dirs(task: str, variant: str, kind: str = "shape") -> tuple[Path, Path]:

@@ -33,6 +33,13 @@ from .schema import (
 )
 
 
+# Where a name missing from the embedded tasks usually belongs, and how to add one.
+UNKNOWN_TASK_NOTE = (
+    " (the embedded tasks). The paper's own data sets (GLUE's mnli, qqp, qnli, sst2; dart; "
+    "wmt16_en_ro; hellaswag; coqa) are tasks of the paper-scale profile: `hub.tasks` in "
+    "profiles/paper.yaml (docs/paper-scale.md). A new embedded task: docs/tasks.md, "
+    "\"Adding a task\".")
+
 class RuntimeParams(_Strict):
     device: str = Field(description="auto picks CUDA when present")
     threads: int | None = Field(ge=1, description="torch CPU threads; null = all cores")
@@ -105,7 +112,7 @@ class Params(_Strict):
 
     @model_validator(mode="after")
     def _cross_checks(self):
-        _check_members("tasks", self.tasks, TASKS)
+        _check_members("tasks", self.tasks, TASKS, UNKNOWN_TASK_NOTE)
         _check_members("overrides", list(self.overrides), TASKS)
         self._check_backend()  # before any task's overrides are applied: names every task
         self._check_shared()  # first: an error of a shared key names that key alone

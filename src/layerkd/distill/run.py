@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from ..io import atomic_torch_save, atomic_write_json
+from ..io import atomic_torch_save, without_timings, write_metrics
 from ..models import count_parameters
 from ..safeguard import STAMP
 from ..strategies import middle_layer
@@ -86,14 +86,16 @@ PENDING = "settings.pending"  # the settings a run is training under, until it h
 
 
 def save_run(metrics: dict, state_dict, out_dir: Path | None, ckpt_path: Path | None) -> None:
-    """A run's best weights (student and projections) and its metrics.json; then,
+    """A run's best weights (student and projections) and its metrics.json (its
+    time apart: ``io.write_metrics``); then,
     last, its settings stamp: ``PENDING`` (written when the run started) is
     renamed to ``safeguard.STAMP``, so a run folder holds a stamp only once all
     of its results are in place (a stage killed before that finds none)."""
     if ckpt_path is not None:
-        atomic_torch_save({"state_dict": state_dict, "metrics": metrics}, ckpt_path)
+        atomic_torch_save({"state_dict": state_dict, "metrics": without_timings(metrics)},
+                          ckpt_path)
     if out_dir is not None:
-        atomic_write_json(out_dir / "metrics.json", metrics)
+        write_metrics(out_dir, metrics)
         if (out_dir / PENDING).exists():
             os.replace(out_dir / PENDING, out_dir / STAMP)
 

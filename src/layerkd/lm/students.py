@@ -34,7 +34,7 @@ from .harness import harness_scores
 from .qwen import copy_map, layer_reduced_student
 from .task import Facts, selection_score
 
-RECORD_VERSION = 1  # raise when a field of a run's metrics.json is added or changes meaning
+RECORD_VERSION = 2  # raise when a field of a run's metrics.json is added or changes meaning (2: time apart)
 
 
 def objective(llm: LLMParams) -> Objective:

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from ..config import LLM_TASK, LLMParams
-from ..io import atomic_torch_save, atomic_write_json
+from ..io import atomic_torch_save, write_metrics
 from ..models import count_parameters
 from ..paths import teacher_paths
 from ..stages.teacher import config_hash
@@ -63,7 +63,7 @@ def train_teacher(llm: LLMParams, facts: Facts, out_dir: Path, ckpt_path: Path,
                "depth": llm.model.teacher_depth}
     atomic_torch_save({"state_dict": model.state_dict(),
                        "config_hash": config_hash(teacher_config(llm))}, ckpt_path)
-    atomic_write_json(out_dir / "metrics.json", metrics)
+    write_metrics(out_dir, metrics)
     return metrics
 
 

@@ -15,14 +15,15 @@ import pandas as pd
 from scipy import stats
 
 from ..config import INITS
+from ..io import read_metrics
 from ..strategies import STRATEGIES
 
 
 def collect(results_root: str | Path = "results") -> tuple[pd.DataFrame, pd.DataFrame]:
     """(teachers, students): one row per finished run."""
     root = Path(results_root)
-    teachers = [json.loads(p.read_text()) for p in sorted(root.glob("*/teacher/metrics.json"))]
-    students = [json.loads(p.read_text()) for p in sorted(root.glob("*/students/*/*/seed*/metrics.json"))]
+    teachers = [read_metrics(p.parent) for p in sorted(root.glob("*/teacher/metrics.json"))]
+    students = [read_metrics(p.parent) for p in sorted(root.glob("*/students/*/*/seed*/metrics.json"))]
     if not teachers or not students:
         raise FileNotFoundError(f"no finished runs under {root}: run the distill stages first")
     return with_score(pd.DataFrame(teachers)), with_score(pd.DataFrame(students))

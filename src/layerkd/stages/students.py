@@ -21,7 +21,7 @@ from pathlib import Path
 from ..config import Params
 from ..distill.engines import ENGINES
 from ..distill.run import PENDING, Run
-from ..io import atomic_write_text
+from ..io import atomic_write_text, read_metrics
 from ..paths import run_paths, student_dirs
 from ..safeguard import STAMP
 from ..tasks import Task
@@ -71,8 +71,9 @@ def start_run(run: Run, key: str) -> None:
 
 # The layout of a run's metrics.json: raise it when a field is added or changes
 # meaning, so that runs written before are trained again instead of being kept
-# without it (3: transfer_size and epochs recorded).
-RECORD_VERSION = 3
+# without it (3: transfer_size and epochs recorded; 4: the wall-clock time kept
+# apart, ``io.write_metrics``).
+RECORD_VERSION = 4
 
 
 def settings_key(task: Task, params: Params, init: str, teacher) -> str:
@@ -99,7 +100,7 @@ def finished(run: Run, key: str) -> dict | None:
         return None
     if stamp.read_text().strip() != key:
         return None
-    return json.loads(metrics.read_text())
+    return read_metrics(run.out_dir)
 
 
 def remove_stale(task: Task, params: Params) -> list[Path]:

@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from ..config import POOL_TASKS, Params
-from ..io import atomic_torch_save, atomic_write_json
+from ..io import atomic_torch_save, write_metrics
 from ..models import count_parameters
 from ..paths import teacher_paths
 from ..tasks import Task
@@ -86,7 +86,7 @@ def train_teacher(task: Task, params: Params, out_dir: Path, ckpt_path: Path,
     atomic_torch_save({"state_dict": model.state_dict(),
                        "config_hash": config_hash(teacher_config(params, task.name))},
                       ckpt_path)
-    atomic_write_json(out_dir / "metrics.json", metrics)
+    write_metrics(out_dir, metrics)
     return metrics
 
 
