@@ -102,3 +102,15 @@ def test_the_interpretation_counts_trained_runs_and_strategies_below_none(task_r
     text = runs.interpretation(t, "acc", None, "toy")
     assert text.startswith("**Runs.** 16 of 16 runs were trained in this execution.")
     assert "below it: reverse." in text and "teacher" not in text
+
+
+def test_one_seed_and_one_initialisation_read_without_noise_claims(tmp_path, monkeypatch):
+    """The paper profile's stand-in runs: one seed, no std to compare with."""
+    monkeypatch.chdir(tmp_path)
+    for strategy in ["none", "forward", "reverse"]:
+        write_run("toy", "random", strategy, 0, MEANS[strategy])
+    t = runs.run_table("toy", ["random"], ["none", "forward", "reverse"], [0], "acc", {})
+    text = runs.interpretation(t, "acc", 90.0, "toy")
+    assert "span 1.50 accuracy points (best forward 80.00, worst reverse 78.50)." in text
+    assert "seed std" not in text and "Seed noise" not in text and "Initialisation" not in text
+    assert len(runs.plot_curves("toy", t, "acc").axes) == 2 * 3

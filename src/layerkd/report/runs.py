@@ -58,11 +58,13 @@ def run_table(task: str, inits, strategies, seeds, metric: str,
     rows = []
     for init, strategy, seed, folder in run_folders(task, inits, strategies, seeds):
         m = read_metrics(folder)
+        # records of every family hold the test score; the rest is shown where recorded
         row = {"init": init, "strategy": strategy, "seed": seed,
-               f"test {metric}": m[f"test_{metric}"], f"val {metric}": m[f"val_{metric}"]}
-        if "test_exact_match" in m:
+               f"test {metric}": m[f"test_{metric}"],
+               f"val {metric}": m.get(f"val_{metric}", np.nan)}
+        if "test_exact_match" in m and metric != "exact_match":
             row["test exact match"] = m["test_exact_match"]
-        row |= {"best epoch": m["best_epoch"] + 1, "epochs": m["epochs"],
+        row |= {"best epoch": m.get("best_epoch", np.nan) + 1, "epochs": m.get("epochs", np.nan),
                 "hidden share %": 100 * m.get("hid_share_last", np.nan),
                 "run": "kept" if kept(before.get(folder), after[folder]) else "trained"}
         rows.append(row)
@@ -155,12 +157,14 @@ def interpretation(table: pd.DataFrame, metric: str, teacher: float | None,
         matched = means.reindex([s for s in MATCHING if s in means.index]).dropna()
         text = f"**{task}, {INIT_LABELS.get(init, init)}.**"
         if len(matched) >= 2:
-            noise = float(stds.reindex(matched.index).max())
+            noise = stds.reindex(matched.index).max()  # NaN with one seed
             text += (f" The paper's matching strategies span {spread(means):.2f} {name} points"
                      f" (best {LABELS[matched.idxmax()]} {matched.max():.2f}, worst "
-                     f"{LABELS[matched.idxmin()]} {matched.min():.2f}), "
-                     + ("within" if spread(means) <= 2 * noise else "beyond")
-                     + f" twice the largest seed std among them ({noise:.2f}).")
+                     f"{LABELS[matched.idxmin()]} {matched.min():.2f})")
+            if np.isfinite(noise):
+                text += (", " + ("within" if spread(means) <= 2 * noise else "beyond")
+                         + f" twice the largest seed std among them ({noise:.2f})")
+            text += "."
         if "none" in means and len(means) > 1:
             gains = means.drop("none") - means["none"]
             below = [s for s in gains.index if gains[s] < 0]
@@ -182,13 +186,15 @@ def interpretation(table: pd.DataFrame, metric: str, teacher: float | None,
                      f"{copy.max():+.2f} points across strategies (`none`: "
                      f"{copy.get('none', np.nan):+.2f}).")
     late = table["best epoch"] > 0.75 * table["epochs"]
-    lines.append(f"**Checkpoints.** {int(late.sum())} of {n} runs kept weights from the last "
-                 f"quarter of their epochs (still improving on validation when training "
-                 f"stopped); the median checkpoint is at epoch "
-                 f"{int(table['best epoch'].median())} of {int(table['epochs'].max())}.")
-    worst = table.groupby(["init", "strategy"], sort=False)[score].std().idxmax()
-    lines.append(f"**Seed noise.** The widest cell is {INIT_LABELS.get(worst[0], worst[0])}, "
-                 f"{LABELS[worst[1]]} "
-                 f"(std {table.groupby(['init', 'strategy'])[score].std().max():.2f}); the "
-                 "aggregate stage tests every difference seed-paired, Holm-corrected.")
+    if table["best epoch"].notna().any():
+        lines.append(f"**Checkpoints.** {int(late.sum())} of {n} runs kept weights from the "
+                     f"last quarter of their epochs (still improving on validation when "
+                     f"training stopped); the median checkpoint is at epoch "
+                     f"{int(table['best epoch'].median())} of {int(table['epochs'].max())}.")
+    stds = table.groupby(["init", "strategy"], sort=False)[score].std().dropna()
+    if len(stds):
+        init, strategy = stds.idxmax()
+        lines.append(f"**Seed noise.** The widest cell is {INIT_LABELS.get(init, init)}, "
+                     f"{LABELS[strategy]} (std {stds.max():.2f}); the aggregate stage tests "
+                     "every difference seed-paired, Holm-corrected.")
     return "\n\n".join(lines)
