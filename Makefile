@@ -33,7 +33,7 @@ smoke: setup            ## the smoke pipeline (also part of make test); its copy
 	rm -rf tmp/smoke && mkdir -p tmp
 	$(PYTHON) -m pytest -q -m slow --basetemp=tmp/smoke
 
-recipes: setup          ## every README `dvc exp run` recipe on the smoke profile; copies stay in tmp/recipes/
+recipes: setup          ## every documented `dvc exp run` recipe on the smoke profile; copies stay in tmp/recipes/
 	rm -rf tmp/recipes && mkdir -p tmp
 	$(PYTHON) -m pytest -q --recipes -m recipes --basetemp=tmp/recipes
 

@@ -4,7 +4,8 @@ Trains one task's teacher and its `none` student (one seed; random init
 unless --init says otherwise: settings are chosen on the teacher and `none`
 only, never on a matching strategy) with params.yaml plus the given changes, in a scratch folder, so
 the pipeline's data/, models/ and results/ are never touched. Used to choose
-the per-task settings before a task joins the default run (README, "Tasks").
+the per-task settings before a task joins the default run (docs/tasks.md; the probes
+so far: docs/history.md).
 
     python bench/calibrate.py scan '{"distill.transfer_size": 500, "teacher.epochs": 15}'
     python bench/calibrate.py numbers_ro '{"overrides.numbers_ro.distill.transfer_size": 300}'

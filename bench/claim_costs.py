@@ -3,7 +3,7 @@
 Reads the papermill duration of every committed executed notebook
 (`notebooks/executed/*.ipynb`, written by the last `dvc repro` of each stage)
 and adds up, per table or figure, the stages it needs from scratch. Prints a
-Markdown table for the README ("Reproducing each claim").
+Markdown table for docs/performance.md ("Reproducing each claim").
 
     python bench/claim_costs.py [--peak-gb 2.5]
 
