@@ -51,6 +51,14 @@ def write_table(name, table, caption, widths=None):
     display(Markdown(f"**{name}**\n\n" + tables.to_markdown(table)))
 
 
+def readable(table, p_columns):
+    """Rounded, with p-values as text (a p of 1e-9 must not print as 0)."""
+    out = table.round(4)
+    for c in p_columns:
+        out[c] = table[c].map(vd.p_text)
+    return out
+
+
 def add_figure(path, caption):
     report_figures.append((str(path.relative_to(paths.PAPER)), caption))
     display(Markdown(f"*{caption}*"), Image(filename=str(path), width=760))
@@ -210,20 +218,20 @@ runs = pooled.runs_frame(cell_runs)
 pooled_tests = pooled.pooled_table(runs)
 pairs = pooled.pairwise(runs)
 paper_tests = pooled.paper_tests(paths.PAPER_RESULTS)
-write_table("pooled", pooled_tests.round(4).set_index("family"),
+write_table("pooled", readable(pooled_tests, ["friedman_p", "page_p"]).set_index("family"),
             "Pooled over (task, init) cells, per setting family and overall: Friedman's "
             "chi-square over the blocks (scipy.stats.friedmanchisquare; a block is a cell's "
             "seed means, or a seed where the family has one cell), Page's L for the "
             "increasing order reverse, random, forward (scipy.stats.page\\_trend\\_test), blocks with forward above "
             "reverse, and the variance components of the mixed model (statsmodels MixedLM, "
             "REML; score standardised within each cell).")
-write_table("pairwise", pairs.round(4).set_index("family"),
+write_table("pairwise", readable(pairs, ["p", "p_holm"]).set_index("family"),
             "Pairs of matching strategies pooled over cells, per family: the mixed model's "
             "contrast a - b in within-cell standard deviations with its 95\\% Wald interval, "
             "p and p Holm-corrected over the family's six pairs; the mean difference in "
             "points over the blocks with a 95\\% bootstrap interval resampling blocks, and "
             "the blocks with a above b.")
-write_table("pooled_paper", paper_tests.round(4).set_index("family"),
+write_table("pooled_paper", readable(paper_tests, ["friedman_p", "page_p"]).set_index("family"),
             "The same block tests on the paper's cell means (official\\_results.csv; QQP by "
             "accuracy, MNLI matched only; complete blocks of the four strategies for "
             "Friedman and Page).")

@@ -88,10 +88,23 @@ def test_claim_d(friedman_p, contrast_p, expected):
 def test_p_text_and_tex_safety():
     assert verdict.p_text(0.01234) == "0.012" and verdict.p_text(1e-7) == "< 0.0001"
     assert verdict.p_text(float("nan")) == "n/a"
-    assert "<" not in verdict.as_tex({"x": "p < 0.0001"})["x"].replace("$<$", "")
+    assert verdict.as_tex({"x": "p < 0.0001, 3 < 4"})["x"] == "$p < 0.0001$, 3 $<$ 4"
     table = pd.DataFrame({"b": ["p < 0.05 and 5 %"]}, index=pd.Index(["a_b"], name="claim"))
     tex = verdict.wide_latex(table, "cap", "tab:x", ["2cm", "3cm"])
-    assert r"a\_b" in tex and r"5 \%" in tex and "p $<$" in tex and "{p{2cm}p{3cm}}" in tex
+    assert r"a\_b" in tex and r"5 \%" in tex and "$p < 0.05$" in tex and "{p{2cm}p{3cm}}" in tex
+    assert verdict.as_tex({"p": verdict.p_is(0.0123)})["p"] == "$p = 0.012$"
+
+
+@pytest.mark.parametrize("friedman_p, contrast_p, says", [
+    (0.001, 0.001, "does matter"), (0.3, 0.4, "No consistent ordering")])
+def test_findings_state_the_ordering_with_its_test(friedman_p, contrast_p, says):
+    from layerkd.report.paper_text import findings_markdown
+
+    table, pairs = pooled_rows(friedman_p, contrast_p)
+    _, m = verdict.claim_d(table, pairs, table, 0.05)
+    text = findings_markdown(verdict.as_tex(m))
+    assert says in text and "1.20 points [0.40, 2.00]" in text
+    assert f"Holm {verdict.p_is(contrast_p)}" in text and "$" not in text
 
 
 def transfer_runs():
@@ -124,3 +137,5 @@ def test_divergence_table_names_dart_and_the_ordering():
                                  "ordering: forward above reverse"]
     assert m["DartRandomGain"] == "-5.7" and m["GenRandomGain"] == "2.5"
     assert "6.0" in table.loc["ordering: forward above reverse", "what the experiments show"]
+    why = table.loc["DART from random init: matching below none", "what the experiments show"]
+    assert "opposite directions" in why  # the paper's DART gain rises with weight copy, ours falls

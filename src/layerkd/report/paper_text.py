@@ -234,8 +234,8 @@ def findings_markdown(m: dict[str, str]) -> str:
     """What the run found, in sentences built only from the computed macros ``m``
     (so the executed notebook's interpretation is always the current one)."""
     def get(key: str) -> str:  # the macros' LaTeX back to Markdown
-        return (m.get(key, "n/a").replace("$<$\\,", "< ").replace("\\_", "_")
-                .replace("$\\chi^2$", "chi2"))
+        return (m.get(key, "n/a").replace("$\\chi^2$", "chi2").replace("$", "")
+                .replace("\\_", "_"))
 
     lines = ["### What this run found"]
     for kind, unit in (("Classification", "points"), ("Generation", "BLEU")):
@@ -252,11 +252,11 @@ def findings_markdown(m: dict[str, str]) -> str:
             f"{get('PooledCells')} (task, init) cells, forward beats reverse in "
             f"{get('ForwardAboveReverse')} of them, by {get('ForwardReversePoints')} points "
             f"[{get('ForwardReversePointsLow')}, {get('ForwardReversePointsHigh')}] "
-            f"({get('ForwardReverseZ')} within-cell standard deviations, mixed model, Holm p "
-            f"{get('ForwardReverseP')}); Friedman chi2 {get('FriedmanChi')}, p "
-            f"{get('FriedmanP')}; Page's trend test (reverse < random < forward) p "
+            f"({get('ForwardReverseZ')} within-cell standard deviations, mixed model, Holm "
+            f"{get('ForwardReverseP')}); Friedman chi2 {get('FriedmanChi')}, "
+            f"{get('FriedmanP')}; Page's trend test (reverse < random < forward) "
             f"{get('PageP')}. The paper's own cells: forward above reverse in "
-            f"{get('PaperForwardAboveReverse')}, Friedman p {get('PaperFriedmanP')}. "
+            f"{get('PaperForwardAboveReverse')}, Friedman {get('PaperFriedmanP')}. "
             + ("So the choice does matter here: consistently, though by little."
                if m["VerdictD"] == "not reproduced" else
                "No consistent ordering is established here, as the paper says."))

@@ -26,6 +26,8 @@ number is read; ``alpha`` the significance level):
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -48,6 +50,12 @@ def p_text(p: float) -> str:
     if p is None or not np.isfinite(p):
         return "n/a"
     return "< 0.0001" if p < 1e-4 else f"{p:.2g}"
+
+
+def p_is(p: float) -> str:
+    """"p = 0.012" or "p < 0.0001": a p-value as a macro quotes it."""
+    text = p_text(p)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
 
 
 def _verdict(strong: bool, weak: bool) -> str:
@@ -76,7 +84,7 @@ def claim_a(ours: pd.DataFrame, paper: pd.DataFrame, vs_none: pd.DataFrame,
                  f"gains significant after Holm within each cell")
     macros = {"VerdictA": verdict, "RandomAboveNone": fmt(above), "RandomCells": fmt(cells),
               "RandomGainsSignificant": fmt(survive), "RandomGainsTested": fmt(len(tested)),
-              "RandomGainWilcoxonP": p_text(p)}
+              "RandomGainWilcoxonP": p_is(p)}
     return {"claim": CLAIMS["a"], "paper": paper_text, "this artifact": ours_text,
             "verdict": verdict}, macros
 
@@ -153,11 +161,11 @@ def claim_d(pooled_table: pd.DataFrame, pairwise: pd.DataFrame, paper_tests: pd.
               "ForwardReversePointsHigh": fmt(fr["points_high"], 2),
               "ForwardReverseZ": fmt(fr["effect_z"], 2), "ForwardReverseZLow": fmt(fr["z_low"], 2),
               "ForwardReverseZHigh": fmt(fr["z_high"], 2),
-              "ForwardReverseP": p_text(fr["p_holm"]), "PooledCells": fmt(int(mine["cells"])),
-              "FriedmanChi": fmt(mine["friedman"]), "FriedmanP": p_text(mine["friedman_p"]),
-              "PageP": p_text(mine["page_p"]), "PaperFriedmanP": p_text(theirs["friedman_p"]),
+              "ForwardReverseP": p_is(fr["p_holm"]), "PooledCells": fmt(int(mine["cells"])),
+              "FriedmanChi": fmt(mine["friedman"]), "FriedmanP": p_is(mine["friedman_p"]),
+              "PageP": p_is(mine["page_p"]), "PaperFriedmanP": p_is(theirs["friedman_p"]),
               "PaperFriedmanCells": fmt(int(theirs["blocks"])),
-              "PaperPageP": p_text(theirs["page_p"])}
+              "PaperPageP": p_is(theirs["page_p"])}
     return {"claim": CLAIMS["d"], "paper": paper_text, "this artifact": ours_text,
             "verdict": verdict}, macros
 
@@ -176,8 +184,13 @@ def label(strategy: str) -> str:
 
 
 def as_tex(macros: dict[str, str]) -> dict[str, str]:
-    """Macro values safe in LaTeX text ("<" would print as an inverted exclamation)."""
-    return {k: v.replace("< ", "$<$\\,").replace("chi2", "$\\chi^2$") for k, v in macros.items()}
+    """Macro values safe in LaTeX text ("<" would print as an inverted exclamation):
+    "p < 0.0001" and "p = 0.01" as math, any other "<" as math, chi2 as a symbol."""
+    def tex(v: str) -> str:
+        v = re.sub(r"\bp ([=<]) ([0-9.]+|n/a)", r"$p \1 \2$", v)
+        v = re.sub(r"(?<!\$p )<", "$<$", v)
+        return v.replace("chi2", "$\\chi^2$")
+    return {k: tex(v) for k, v in macros.items()}
 
 
 def wide_latex(table: pd.DataFrame, caption: str, label: str, widths: list[str]) -> str:
