@@ -37,7 +37,7 @@ def test_narrow_variant_saves_trained_projections(tmp_path, monkeypatch):
     rows = train_variant(task, params, teacher, "width8", cache)
     assert [(r["student_width"], r["student_depth"], r["strategy"]) for r in rows] == \
         [(8, params.distill.student_depth, "forward")] * 2
-    state = torch.load(tmp_path / "models/ablations/tiny/width8/forward_seed0.pt")["state_dict"]
+    state = torch.load(tmp_path / "ablation_models/shape/tiny/width8/forward_seed0.pt")["state_dict"]
     start = build_run(task, params, teacher, "random", "forward", 0).state_dict()
     assert state["projections.2.weight"].shape == (16, 8)
     assert not torch.equal(state["projections.2.weight"], start["projections.2.weight"])

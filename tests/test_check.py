@@ -42,6 +42,26 @@ def test_a_task_without_its_dvc_entries_is_named(tmp_path):
     assert found and "overrides" in found[0] and "digits" in found[0]
 
 
+def test_an_override_without_a_section_its_stages_read_is_named(tmp_path):
+    """teacher@<task> declares overrides.<task>.model and .teacher, distill@<task>
+    .model and .distill: DVC would stop on the missing key with its own message."""
+    path = write(tmp_path, lambda r: r["overrides"]["scan"].pop("teacher"))
+    found = problems(path)
+    assert found and "overrides.scan" in found[0] and "teacher" in found[0]
+    assert "{}" in found[0]  # the fix
+
+
+def test_every_task_stage_declares_the_override_sections_the_check_requires():
+    from layerkd.check import OVERRIDE_SECTIONS
+
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    declared = {f"overrides.${{item}}.{s}" for name in ("teacher", "distill")
+                for s in OVERRIDE_SECTIONS if f"overrides.${{item}}.{s}" in stages[name]["do"]["params"]}
+    assert declared == {f"overrides.${{item}}.{s}" for s in OVERRIDE_SECTIONS}
+    assert "overrides.${item}.distill" not in stages["teacher"]["do"]["params"]
+    assert "distill" not in stages["teacher"]["do"]["params"]
+
+
 def test_module_entry_point_exits_non_zero(tmp_path):
     path = write(tmp_path, lambda r: r["model"].update(width=-1))
     run = subprocess.run([sys.executable, "-m", "layerkd.check", str(path)],

@@ -84,9 +84,9 @@ def test_only_none_at_a_new_value_trains_nothing():
 
 def test_objective_ablations_write_beside_the_depth_ablation():
     assert variant_dirs("scan", "a_hid_10", "a_hid") == (
-        Path("results/scan/ablations_a_hid/a_hid_10"), Path("models/ablations_a_hid/scan/a_hid_10"))
+        Path("results/scan/ablations_a_hid/a_hid_10"), Path("ablation_models/a_hid/scan/a_hid_10"))
     assert variant_dirs("scan", "depth1") == (Path("results/scan/ablations/depth1"),
-                                              Path("models/ablations/scan/depth1"))
+                                              Path("ablation_models/shape/scan/depth1"))
 
 
 # --- checks -----------------------------------------------------------------
@@ -149,4 +149,4 @@ def test_an_ablation_with_nothing_to_train_still_makes_its_stage_outputs(tmp_pat
 
     assert ablation.run_ablations(FakeTask(), params, "a_hid") == []  # no teacher loaded
     assert (tmp_path / "results/mnist1d/ablations_a_hid").is_dir()
-    assert (tmp_path / "models/ablations_a_hid/mnist1d").is_dir()
+    assert (tmp_path / "ablation_models/a_hid/mnist1d").is_dir()

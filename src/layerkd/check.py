@@ -37,7 +37,18 @@ def problems(path: str | Path = "params.yaml") -> list[str]:
         if missing:
             found.append(f"{section}: no entry for {missing} (every task in `tasks` needs one; "
                          f"`{{}}` is enough for overrides)")
+    # each stage declares only the override sections it reads (teacher@<task>: model
+    # and teacher; distill@<task>: model and distill), and DVC needs every one it declares
+    for task in params.tasks:
+        entry = (raw.get("overrides") or {}).get(task)
+        missing = [k for k in OVERRIDE_SECTIONS if not isinstance(entry, dict) or k not in entry]
+        if entry is not None and missing:
+            found.append(f"overrides.{task}: no {', '.join(missing)} (teacher@{task} and "
+                         f"distill@{task} read each one as a parameter; `{{}}` is enough)")
     return found
+
+
+OVERRIDE_SECTIONS = ("model", "teacher", "distill")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,9 +9,15 @@ from pathlib import Path
 DATA = Path("data")
 HUB_DATA = Path("data_hub")  # hub tasks' arrays (config.hub): stage hub_data, not data
 RESULTS = Path("results")
-MODELS = Path("models")
+MODELS = Path("models")  # teachers and the main runs' students (what `angles` reads)
+ABLATION_MODELS = Path("ablation_models")  # apart, so that no ablation makes `angles` stale
 METRICS = Path("metrics")
 TIMINGS = Path("timings")  # wall-clock times of the runs: no stage depends on them
+# In a student run's folder: the hash of the settings it finished under, written
+# last, once its checkpoint and metrics are saved (so a folder holding it is a
+# finished run: stages.students, safeguard); PENDING holds it while it trains.
+STAMP = "settings.sha256"
+PENDING = "settings.pending"
 PAPER = Path("paper")
 TABLES = PAPER / "tables"
 FIGURES = PAPER / "figures"
@@ -70,9 +76,9 @@ def variant_dirs(task: str, variant: str, kind: str = "shape") -> tuple[Path, Pa
     """(results folder, checkpoint folder) of one ablation variant; ``kind`` is
     ``shape`` (depth and width) or a setting ablation (``objective``, ``a_hid``)."""
     if kind == "shape":
-        return RESULTS / task / "ablations" / variant, MODELS / "ablations" / task / variant
+        return RESULTS / task / "ablations" / variant, ABLATION_MODELS / "shape" / task / variant
     return (RESULTS / task / f"ablations_{kind}" / variant,
-            MODELS / f"ablations_{kind}" / task / variant)
+            ABLATION_MODELS / kind / task / variant)
 
 
 def metrics_file(task: str) -> Path:

@@ -32,15 +32,11 @@ from pathlib import Path
 
 import yaml
 
-from .paths import MODELS, RESULTS
+from .paths import MODELS, RESULTS, STAMP
 
 BACKUP = Path(".dvc") / "tmp" / "previous-outputs"
 FAILED = Path("notebooks") / "executed" / "failed"
 RESUME = ".resume"  # marks the saved outputs of a resumable stage
-# In a student run's folder: the hash of the settings it finished under. It is
-# written last, once the run's checkpoint and metrics are in place, so a folder
-# holding it is a finished run (``stages.students``).
-STAMP = "settings.sha256"
 
 
 def stage_outputs(stage: str, dvc_yaml: Path = Path("dvc.yaml")) -> list[Path]:

@@ -19,7 +19,7 @@ import torch
 
 from ..io import atomic_torch_save, without_timings, write_metrics
 from ..models import count_parameters
-from ..safeguard import STAMP
+from ..paths import PENDING, STAMP
 from ..strategies import middle_layer
 from ..train.loop import fit, set_seed
 from .objective import Objective
@@ -82,14 +82,11 @@ def build_run(task, params, teacher, init: str, strategy: str, seed: int):
                             params.model.width, Objective.from_params(d))
 
 
-PENDING = "settings.pending"  # the settings a run is training under, until it has finished
-
-
 def save_run(metrics: dict, state_dict, out_dir: Path | None, ckpt_path: Path | None) -> None:
     """A run's best weights (student and projections) and its metrics.json (its
     time apart: ``io.write_metrics``); then,
     last, its settings stamp: ``PENDING`` (written when the run started) is
-    renamed to ``safeguard.STAMP``, so a run folder holds a stamp only once all
+    renamed to ``paths.STAMP``, so a run folder holds a stamp only once all
     of its results are in place (a stage killed before that finds none)."""
     if ckpt_path is not None:
         atomic_torch_save({"state_dict": state_dict, "metrics": without_timings(metrics)},

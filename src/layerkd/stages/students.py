@@ -20,10 +20,9 @@ from pathlib import Path
 
 from ..config import Params
 from ..distill.engines import ENGINES
-from ..distill.run import PENDING, Run
+from ..distill.run import Run
 from ..io import atomic_write_text, read_metrics
-from ..paths import run_paths, student_dirs
-from ..safeguard import STAMP
+from ..paths import PENDING, STAMP, run_paths, student_dirs
 from ..tasks import Task
 from .teacher import load_teacher
 
