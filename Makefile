@@ -6,7 +6,7 @@ PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: setup check repro test unit smoke recipes clean-smoke paper latex-deps
+.PHONY: setup check repro test unit demo smoke slow recipes paper latex-deps
 
 setup: $(STAMP)
 
@@ -29,13 +29,26 @@ test: setup             ## unit tests + the smoke pipeline in a temporary copy
 unit: setup             ## the fast tests only (no smoke pipeline, no PDF build)
 	$(PYTHON) -m pytest -q -m "not slow"
 
-smoke: setup            ## the smoke pipeline (also part of make test); its copy stays in tmp/smoke/
-	rm -rf tmp/smoke && mkdir -p tmp
-	$(PYTHON) -m pytest -q -m slow --basetemp=tmp/smoke
+demo: setup             ## a quick look: the smoke profile end to end in tmp/demo/ (its paper, notebooks)
+	$(PYTHON) -m layerkd.demo tmp/demo --profile profiles/smoke.yaml
+
+smoke: demo             ## the same as make demo
+
+slow: setup             ## the slow tests only (smoke pipelines, PDF); their copies stay in tmp/slow/
+	rm -rf tmp/slow && mkdir -p tmp
+	$(PYTHON) -m pytest -q -m slow --basetemp=tmp/slow
 
 recipes: setup          ## every documented `dvc exp run` recipe on the smoke profile; copies stay in tmp/recipes/
 	rm -rf tmp/recipes && mkdir -p tmp
 	$(PYTHON) -m pytest -q --recipes -m recipes --basetemp=tmp/recipes
+
+# `dvc exp show` narrowed to the headline: the spread per task (metrics/spread.json)
+# and the distillation settings most often changed (docs/configuration.md).
+EXP_COLUMNS := ^(Experiment|mnist|digits|mnist1d|listops|scan|numbers_ro)$$|^distill\.(epochs|lr|a_hid)$$
+
+.PHONY: exp-show
+exp-show: setup         ## dvc exp show, the headline columns only
+	dvc exp show --no-pager --drop '.*' --keep '$(EXP_COLUMNS)'
 
 .PHONY: bench
 bench: setup            ## step cost, students trained together, GFLOP/s, backends -> bench/results.md, generation.md, backends.md

@@ -15,27 +15,15 @@ import pytest
 import yaml
 
 from layerkd.config import CLASSIFICATION_TASKS, GENERATION_TASKS, TASKS
+from layerkd.demo import GENERATED, copy_sources
 from layerkd.strategies import LABELS
 
 ROOT = Path(__file__).resolve().parents[1]
-# Outputs of the committed default run: left out so the copy starts from scratch.
-GENERATED = ("dvc.lock", "data/", "models/", "ablation_models/", "results/", "metrics/",
-             "paper/tables/", "paper/figures/", "paper/macros.tex", "paper/README.md",
-             "paper/main.pdf", "notebooks/executed/", "timings/")
 
 
 def copy_repository(dest: Path) -> None:
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
-                           check=True, capture_output=True, text=True).stdout.splitlines()
-    for f in files:
-        if f.startswith(GENERATED) or not (ROOT / f).is_file():
-            continue
-        (dest / f).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / f, dest / f)
-    shutil.copy(ROOT / "profiles" / "smoke.yaml", dest / "params.yaml")
-    git = ["git", "-c", "user.email=smoke@example.invalid", "-c", "user.name=smoke"]
-    for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "smoke"]):
-        subprocess.run(git + cmd, cwd=dest, check=True)
+    """The sources with the smoke profile as params.yaml (``make demo``'s copy)."""
+    copy_sources(dest, ROOT / "profiles" / "smoke.yaml")
 
 
 # Imported by every Python process of the pipeline (dvc, papermill, the kernel):
