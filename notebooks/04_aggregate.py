@@ -408,7 +408,7 @@ write_table("verdict", verdict,
             f"official results), this artifact's (every cell, {seeds_note}; p-values as in "
             "Tables vs\\_none, spread\\_null and pairwise) and the verdict by the rules of "
             f"layerkd.report.verdict (alpha {alpha:g}).",
-            widths=["3.0cm", "4.2cm", "6.4cm", "1.6cm"])
+            widths=["2.8cm", "4.0cm", "6.2cm", "1.6cm"])
 divergences, divergence_values = agreement.divergence_table(
     paper_shape, ours_shape, kinds, objective_runs, transfer,
     verdict_values["PaperForwardAboveReverse"], verdict_values["ForwardAboveReverse"])
@@ -416,7 +416,7 @@ write_table("divergences", divergences,
             "Where this artifact and the paper differ, and what this artifact's ablations "
             "(normalisation of the hidden term, size of the transfer set) and its two "
             "initialisations show about why (points of the task's metric).",
-            widths=["2.6cm", "2.8cm", "2.8cm", "7.0cm"])
+            widths=["2.4cm", "2.6cm", "2.6cm", "7.0cm"])
 
 # %% [markdown]
 # ## Calibration

@@ -165,7 +165,13 @@ def claim_d(pooled_table: pd.DataFrame, pairwise: pd.DataFrame, paper_tests: pd.
               "FriedmanChi": fmt(mine["friedman"]), "FriedmanP": p_is(mine["friedman_p"]),
               "PageP": p_is(mine["page_p"]), "PaperFriedmanP": p_is(theirs["friedman_p"]),
               "PaperFriedmanCells": fmt(int(theirs["blocks"])),
-              "PaperPageP": p_is(theirs["page_p"])}
+              "PaperPageP": p_is(theirs["page_p"]),
+              "OrderingReading": {
+                  VERDICTS[2]: "the layer-selection strategy does not matter much, but it "
+                               "does matter: the strategies keep one order across cells",
+                  VERDICTS[1]: "one of the two pooled tests finds an order, the other not",
+                  VERDICTS[0]: "no consistent order of the strategies is found, as the "
+                               "paper says"}[verdict]}
     return {"claim": CLAIMS["d"], "paper": paper_text, "this artifact": ours_text,
             "verdict": verdict}, macros
 
