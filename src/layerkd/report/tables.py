@@ -65,7 +65,7 @@ def to_markdown(table: pd.DataFrame) -> str:
 def latex_escape(text) -> str:
     out = str(text)
     for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"),
-                 ("_", r"\_"), ("±", r"$\pm$")):
+                 ("_", r"\_"), ("±", r"$\pm$"), ("<", "$<$"), (">", "$>$")):
         out = out.replace(a, b)
     return out
 

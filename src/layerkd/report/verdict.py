@@ -204,8 +204,11 @@ def wide_latex(table: pd.DataFrame, caption: str, label: str, widths: list[str])
     (``widths``: LaTeX lengths, the index first), so the text wraps."""
     from .tables import latex_escape
 
-    def tex(v) -> str:
-        return as_tex({"v": latex_escape(v)})["v"].replace(">", "$>$")
+    def tex(v) -> str:  # latex_escape writes "<" as "$<$"; "p < x" becomes one formula
+        v = re.sub(r"\bp (=|\$<\$) ([0-9.]+|n/a)",
+                   lambda m: f"$p {'=' if m.group(1) == '=' else '<'} {m.group(2)}$",
+                   latex_escape(v))
+        return v.replace("chi2", "$\\chi^2$")
 
     spec = "".join(f"p{{{w}}}" for w in widths)
     lines = [r"\begin{table}[t]", r"\centering\footnotesize", rf"\caption{{{caption}}}",
