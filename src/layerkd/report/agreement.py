@@ -19,8 +19,9 @@ def _forward_minus_reverse(runs: pd.DataFrame, keys: list[str]) -> pd.Series:
     """Mean over seeds of forward minus reverse, per ``keys``."""
     means = runs[runs["strategy"].isin(["forward", "reverse"])].groupby(
         keys + ["strategy"])["score"].mean().unstack("strategy")
-    return (means["forward"] - means["reverse"]).dropna() if len(means.columns) == 2 \
-        else pd.Series(dtype=float)
+    if not {"forward", "reverse"} <= set(means.columns):  # an ablation without reverse
+        return pd.Series(dtype=float, index=pd.MultiIndex.from_tuples([], names=keys))
+    return (means["forward"] - means["reverse"]).dropna()
 
 
 def transfer_facts(runs: pd.DataFrame) -> dict:

@@ -101,7 +101,9 @@ def block_tests(wide: pd.DataFrame) -> dict:
 def standardise(runs: pd.DataFrame) -> pd.Series:
     """The score as a z-score within its cell (mean 0, sd 1 over the cell's runs)."""
     g = runs.groupby("cell")["score"]
-    return (runs["score"] - g.transform("mean")) / g.transform("std")
+    sd = g.transform("std")
+    return ((runs["score"] - g.transform("mean")) / sd.where(sd > 0)).fillna(0.0)  # a cell
+    # whose runs all score the same (tiny smoke runs) carries no information: z = 0
 
 
 def mixed_model(runs: pd.DataFrame):
@@ -117,10 +119,15 @@ def mixed_model(runs: pd.DataFrame):
         warnings.simplefilter("ignore")  # boundary fits are reported by `converged`
         model = smf.mixedlm("z ~ 0 + C(strategy)", data, groups="cell", re_formula="0",
                             vc_formula=vc)
-        return model.fit(reml=True)
+        try:
+            return model.fit(reml=True)
+        except (np.linalg.LinAlgError, ValueError):  # degenerate data (every z equal)
+            return None
 
 
 def _contrast(fit, a: str, b: str) -> tuple[float, float, float, float]:
+    if fit is None:
+        return (np.nan,) * 4
     names = list(fit.model.exog_names)
     row = np.zeros((1, len(names)))
     row[0, names.index(f"C(strategy)[{a}]")] = 1.0
@@ -167,7 +174,7 @@ def pairwise(runs: pd.DataFrame) -> pd.DataFrame:
                         "z_low": low, "z_high": high, "p": p, "points": float(d.mean()),
                         "points_low": d_low, "points_high": d_high,
                         "a_above_b": f"{int((d > 0).sum())}/{len(d)}",
-                        "converged": bool(fit.converged)})
+                        "converged": bool(fit is not None and fit.converged)})
         fam = pd.DataFrame(fam)
         fam.insert(6, "p_holm", holm(fam["p"]))
         rows.append(fam)
@@ -180,13 +187,14 @@ def pooled_table(runs: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for family, part in by_family(runs):
         fit = mixed_model(part)
-        vc = dict(zip(fit.model.exog_vc.names, np.atleast_1d(fit.vcomp)))
+        vc = dict(zip(fit.model.exog_vc.names, np.atleast_1d(fit.vcomp))) if fit else {}
         rows.append({"family": family, "cells": part["cell"].nunique(), "runs": len(part),
                      "block": "cell" if part["cell"].nunique() >= MIN_CELLS else "seed",
                      **block_tests(blocks(part)),
                      "var seed": float(vc.get("seed", np.nan)),
                      "var cell x strategy": float(vc.get("strategy", np.nan)),
-                     "var residual": float(fit.scale), "converged": bool(fit.converged)})
+                     "var residual": float(fit.scale) if fit else np.nan,
+                     "converged": bool(fit is not None and fit.converged)})
     return pd.DataFrame(rows)
 
 

@@ -68,7 +68,8 @@ def claim_a(ours: pd.DataFrame, paper: pd.DataFrame, vs_none: pd.DataFrame,
     mine, theirs = ours[ours["init"] == "random"], paper[paper["init"] == "random"]
     above, cells = int(mine["above none"].sum()), int(mine["compared"].sum())
     gains = mine["mean gain of matching"].to_numpy(float)
-    p = float(stats.wilcoxon(gains, alternative="greater").pvalue) if len(gains) else np.nan
+    p = (float(stats.wilcoxon(gains, alternative="greater").pvalue)
+         if len(gains) and np.any(gains != 0) else np.nan)  # all zero: no test
     tested = vs_none[(vs_none["init"] == "random") & vs_none["strategy"].isin(MATCHING)
                      & vs_none["task"].isin(mine["task"])]
     survive = int((tested["p_holm"] < alpha).sum())
