@@ -171,12 +171,13 @@ write_table("strategy_anova", anova.set_index("task"),
             "initialisation (statsmodels AnovaRM; subject: seed; within: the matching "
             "strategies, none excluded): F, degrees of freedom, raw p and p Holm-corrected "
             "over the rows (the family: every cell).")
-write_table("equivalence", equiv.drop(columns="margin").set_index("task"),
+write_table("equivalence", equiv.drop(columns=["margin", "n"]).rename(
+    columns={"min_margin": "margin"}).set_index("task"),
             "Pairs of matching strategies, paired by seed: mean difference a - b, paired "
             "t-test p (difference) and TOST p (equivalence within the margin, in the metric's "
             "units: 1 point of accuracy, 1 BLEU; two one-sided scipy.stats.ttest\\_1samp), "
             "each raw and Holm-corrected within the (task, init) cell (the family: that "
-            "cell's pairs), and min\\_margin: the smallest margin TOST shows at level 0.05 "
+            "cell's pairs), and margin: the smallest margin TOST shows at level 0.05 "
             f"with {seeds_note} (the larger bound of the 90\\% t interval).")
 
 # %% [markdown]
