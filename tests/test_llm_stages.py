@@ -3,6 +3,7 @@ student stages (resume, LoRA), the official LLM objective and pairs, the angle
 report and Table 3. Tiny sizes (the smoke profile's ``llm`` section)."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -133,8 +134,10 @@ def test_a_second_run_keeps_every_finished_student(trained, monkeypatch):
     assert trained_again == [] and again == trained["runs"]
 
 
-def test_other_settings_train_again(trained, monkeypatch):
-    monkeypatch.chdir(trained["root"])
+def test_other_settings_train_again(trained, monkeypatch, tmp_path):
+    # in a copy: a run started again loses its folder and checkpoint until it finishes
+    shutil.copytree(trained["root"], tmp_path / "root")
+    monkeypatch.chdir(tmp_path / "root")
     llm = smoke_llm(lr=0.001, strategies=["none"], seeds=[0], inits=["weight_copy"]).llm
     calls = []
     monkeypatch.setattr(ls, "train_student", lambda *a, **k: calls.append(a[5:7]) or {})

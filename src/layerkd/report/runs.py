@@ -21,7 +21,7 @@ from ..io import read_metrics
 from ..paths import run_paths, student_dirs
 from ..strategies import LABELS
 from .curves import read_curve
-from .stats import MATCHING, spread
+from .spread import MATCHING, spread
 
 LOSS = "train/total"  # the weighted sum the optimiser minimised, per epoch
 # report.style holds the same labels, but importing it switches matplotlib to Agg,

@@ -32,8 +32,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .spread import MATCHING, spread  # noqa: F401  (re-exported: one definition)
+
 MARGINS = {"acc": 1.0, "bleu": 1.0}  # equivalence margin per metric, in its own units
-MATCHING = ("forward", "reverse", "all_to_one", "random")  # the strategies the paper reports
 
 
 def holm(p) -> np.ndarray:
@@ -46,13 +47,6 @@ def holm(p) -> np.ndarray:
     if ok.any():
         out[ok] = multipletests(p[ok], method="holm")[1]
     return out
-
-
-def spread(means: pd.Series) -> float:
-    """max - min of the seed-mean scores of the matching strategies the paper reports
-    (``MATCHING``; ``none`` and ``in_order_random`` excluded), from unrounded means."""
-    m = means.reindex([s for s in MATCHING if s in means.index]).dropna()
-    return float(m.max() - m.min()) if len(m) else float("nan")
 
 
 def strategy_spreads(summary: pd.DataFrame, init: str = "random") -> dict[str, float]:
