@@ -61,12 +61,14 @@ bench-paper: setup      ## on a GPU: the paper's own models, one step each at fu
 	$(PYTHON) bench/paper_scale.py
 
 # The PDF of paper/main.tex from the generated tables, figures and macros.
-# Needs LaTeX (make latex-deps on Debian/Ubuntu); `make repro` does not.
-LATEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-fonts-recommended
+# Needs LaTeX (make latex-deps on Debian/Ubuntu); `make repro` does not. poppler-utils:
+# pdftotext, with which the PDF test reads the built pages (type size, margins).
+LATEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-fonts-recommended \
+                  poppler-utils
 
 paper:                  ## paper/main.pdf (run make repro first for fresh numbers)
 	cd paper && latexmk -pdf -interaction=nonstopmode -halt-on-error main.tex
 
 latex-deps:             ## install LaTeX from Debian packages (needs root or sudo)
-	command -v latexmk >/dev/null || { apt-get update -qq && \
+	command -v latexmk >/dev/null && command -v pdftotext >/dev/null || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(LATEX_PACKAGES); }

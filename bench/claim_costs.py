@@ -42,7 +42,8 @@ def claims(params: dict) -> list[tuple[str, str, list[str]]]:
     def main_runs(ts):
         return ["01_data"] + [f"02_teacher_{t}" for t in ts] + [f"03_distill_{t}" for t in ts]
 
-    last = ["04_aggregate"]
+    last = ["04_aggregate_1_results", "04_aggregate_2_statistics", "04_aggregate_3_ablations",
+            "04_aggregate_4_angles"]
     return [
         ("Table 1, classification (+ figures, statistics)",
          "dvc repro " + " ".join(f"distill@{t}" for t in classification) + " && dvc repro -s aggregate",

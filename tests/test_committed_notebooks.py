@@ -31,6 +31,15 @@ def test_progress_output_stays_short(path):
             assert text.count("\n") <= 30 and text.count("\r") == 0, path.name
 
 
+AGGREGATE = [p for p in EXECUTED if p.name.startswith("04_aggregate_")]
+MAX_AGGREGATE_BYTES = 2_000_000  # a notebook a reader's browser opens at once
+
+
+@pytest.mark.parametrize("path", AGGREGATE, ids=lambda p: p.stem)
+def test_aggregate_notebooks_open_quickly(path):
+    assert path.stat().st_size < MAX_AGGREGATE_BYTES, path.name
+
+
 @pytest.mark.parametrize("path", EXECUTED, ids=lambda p: p.stem)
 def test_executed_notebook_states_its_findings(path):
     assert any("text/markdown" in o.get("data", {}) for o in outputs(path)), path.name

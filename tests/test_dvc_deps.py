@@ -68,13 +68,15 @@ def closure(start: set[str]) -> set[str]:
 
 
 def stages():
-    """(name, the file the stage runs: a notebook source or a module, its deps)."""
+    """(name, a file the stage runs: a notebook source or a module, its deps); a
+    stage that runs several notebooks in sequence (aggregate) once per notebook."""
     for name, stage in yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"].items():
         body = stage.get("do", stage)
-        notebook = re.search(r"notebooks/\S+\.py", body["cmd"])
-        entry = (notebook.group() if notebook else str(module_file(
-            re.search(r"-m (layerkd\.\S+)", body["cmd"]).group(1)).relative_to(ROOT)))
-        yield name, entry, body["deps"]
+        notebooks = re.findall(r"notebooks/\S+\.py", body["cmd"])
+        entries = notebooks or [str(module_file(
+            re.search(r"-m (layerkd\.\S+)", body["cmd"]).group(1)).relative_to(ROOT))]
+        for entry in entries:
+            yield name, entry, body["deps"]
 
 
 def covered(path: Path, deps) -> bool:

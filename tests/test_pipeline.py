@@ -129,7 +129,8 @@ def test_comparison_and_statistics_tables(smoke_repo):
 def test_figures_and_executed_notebooks_exist(smoke_repo):
     png = b"\x89PNG\r\n\x1a\n"
     assert (smoke_repo / "paper" / "figures" / "strategies.png").read_bytes()[:8] == png
-    notebooks = ["01_data", "04_aggregate", "05_angles"]
+    notebooks = ["01_data", "04_aggregate_1_results", "04_aggregate_2_statistics",
+                 "04_aggregate_3_ablations", "04_aggregate_4_angles", "05_angles"]
     for task in smoke_tasks():
         figure = smoke_repo / "paper" / "figures" / f"strategies_{task}.png"
         assert figure.read_bytes()[:8] == png
@@ -283,7 +284,7 @@ def test_a_failing_stage_of_each_kind_leaves_the_previous_outputs(smoke_repo, tm
     shutil.copytree(smoke_repo, repo, symlinks=True)
     before = output_files(repo)
     for stage, source in [("data", "01_data.py"), ("distill@scan", "03_distill.py"),
-                          ("aggregate", "04_aggregate.py")]:
+                          ("aggregate", "04_aggregate_3_ablations.py")]:
         path = repo / "notebooks" / source
         original = path.read_text()
         path.write_text(original + '\n# %%\nraise RuntimeError("injected failure")\n')

@@ -14,6 +14,7 @@ from layerkd.config import parse_params
 from layerkd.report import ablations as ar
 from layerkd.report.collect import collect_setting_ablation
 from layerkd.report.tables import latex_escape
+from layerkd.strategies import LABELS
 
 
 def synthetic(kind="a_hid"):
@@ -83,7 +84,7 @@ def test_gain_figure_and_macros(tmp_path):
     assert "seeds 0, 1, 2" in ar.describe(parse_params(DEFAULT), "objective")
     every = ar.param_macros(parse_params(raw_with(objective={"strategies": None})))
     assert every["ObjectiveAblationStrategies"] == latex_escape(", ".join(  # distill.strategies
-        s.replace("_", "-") for s in DEFAULT["distill"]["strategies"]))
+        LABELS[s] for s in DEFAULT["distill"]["strategies"]))  # the tables' labels
 
 
 def test_collect_setting_ablation_names_each_run_by_its_variant_folder(tmp_path):

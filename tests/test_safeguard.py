@@ -183,7 +183,7 @@ def test_stage_notebook_is_the_runners_output_argument():
     assert stage_notebook("distill@scan", ROOT / "dvc.yaml") == Path(
         "notebooks/executed/03_distill_scan.ipynb")
     assert stage_notebook("aggregate", ROOT / "dvc.yaml") == Path(
-        "notebooks/executed/04_aggregate.ipynb")
+        "notebooks/executed/04_aggregate_1_results.ipynb")  # the first of its notebooks
     assert stage_notebook("check", ROOT / "dvc.yaml") is None  # no notebook runner
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -127,16 +128,21 @@ def tidy_file(path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("source", type=Path, help="notebook source (.py, jupytext percent format)")
-    ap.add_argument("output", type=Path, help="executed notebook to write (.ipynb)")
+    ap.add_argument("notebooks", type=Path, nargs="+", metavar="SOURCE OUTPUT",
+                    help="notebook source (.py, jupytext percent format) and the executed "
+                         "notebook to write (.ipynb); several pairs run in order, as one stage")
     ap.add_argument("-p", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                     help="notebook parameter (value parsed as YAML)")
     ap.add_argument("--resume", action="store_true",
                     help="the stage reuses its finished runs: keep its outputs in place "
                          "(layerkd.safeguard)")
     args = ap.parse_args(argv)
-    if not args.source.exists():
-        ap.error(f"notebook source {args.source} not found")
+    if len(args.notebooks) % 2:
+        ap.error("give each notebook source with the executed notebook to write")
+    pairs = list(zip(args.notebooks[::2], args.notebooks[1::2]))
+    for source, _ in pairs:
+        if not source.exists():
+            ap.error(f"notebook source {source} not found")
     die_with_parent()
     # SIGTERM (from die_with_parent, or a plain kill) unwinds like Ctrl-C, so the
     # previous outputs come back
@@ -144,13 +150,23 @@ def main(argv: list[str] | None = None) -> None:
     parameters = {k: yaml.safe_load(v) for k, v in args.p}
     stage = os.environ.get("DVC_STAGE")  # set by DVC for every stage command
     if stage is None:  # by hand: nothing to protect
-        run(args.source, args.output, parameters)
+        for source, output in pairs:
+            run(source, output, parameters)
         return
-    from .safeguard import kept_until_success, stage_outputs
+    from .safeguard import FAILED, kept_until_success, stage_outputs
 
-    with kept_until_success(stage, stage_outputs(stage), resume=args.resume,
-                            notebook=args.output):
-        run(args.source, args.output, parameters)
+    # One safeguard for the whole sequence: a later notebook must not set aside
+    # what an earlier one of the same stage wrote.
+    single = pairs[0][1] if len(pairs) == 1 else None
+    with kept_until_success(stage, stage_outputs(stage), resume=args.resume, notebook=single):
+        for source, output in pairs:
+            try:
+                run(source, output, parameters)
+            except BaseException:
+                if single is None and output.exists():  # the failed one, for reading
+                    FAILED.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(output, FAILED / output.name)
+                raise
 
 
 if __name__ == "__main__":

@@ -20,8 +20,9 @@ import seaborn as sns  # noqa: E402
 
 from ..config import NO_HIDDEN, Params  # noqa: E402
 from ..strategies import LABELS, STRATEGIES  # noqa: E402
+from .objective import ablation_objective_caption  # noqa: E402
 from .paper_text import fmt, macro_name  # noqa: E402
-from .style import save  # noqa: E402
+from .style import INIT_LABELS, save  # noqa: E402
 from .tables import cell, latex_escape, tt_list  # noqa: E402
 
 # kind -> (the swept setting in words, short axis / row label)
@@ -29,6 +30,10 @@ SETTING_NAMES = {"objective": ("hidden distance", "distance"),
                  "a_hid": ("hidden-term weight a_hid", "a_hid")}
 RUN_COLUMNS = ["task", "strategy", "seed", "setting", "label", "order", "score", "metric",
                "source"]
+RECORD_COLUMNS = ["objective", "norm"]  # what each run recorded of its objective
+SWEPT_FIELD = {"objective": "distance", "a_hid": "a_hid"}  # the objective field each varies
+FINDINGS = [f"{q}{end}{w}" for q in ("Spread", "Gain") for end in ("Low", "High")
+            for w in ("", "Where")]  # the macros of ``finding_macros``
 
 
 def setting_label(kind: str, setting) -> str:
@@ -71,8 +76,9 @@ def setting_runs(ablation: pd.DataFrame, students: pd.DataFrame, params: Params,
         runs["label"] = [setting_label(kind, s) for s in runs["setting"]]
         parts.append(runs)
     if not parts:
-        return pd.DataFrame(columns=RUN_COLUMNS)
-    out = pd.concat(parts, ignore_index=True)[RUN_COLUMNS]
+        return pd.DataFrame(columns=RUN_COLUMNS + RECORD_COLUMNS)
+    # the objective each run recorded travels along: the captions name it per task
+    out = pd.concat(parts, ignore_index=True).reindex(columns=RUN_COLUMNS + RECORD_COLUMNS)
     out["strategy_order"] = out["strategy"].map(STRATEGIES.index)
     out = out.sort_values(["task", "order", "strategy_order", "seed"], kind="stable")
     return out.drop(columns="strategy_order").reset_index(drop=True)
@@ -144,20 +150,79 @@ def gain_figure(runs: pd.DataFrame, kind: str, path) -> None:
 
 
 def describe(params: Params, kind: str) -> str:
-    """One sentence of what the ablation ran (for captions): tasks, init, seeds
-    and the objective around the swept setting."""
-    a, d = params.ablations.sweep(kind), params.distill
+    """What the ablation swept (for captions): tasks, init, seeds and the swept
+    values. The rest of the objective is each task's own: ``caption`` reads it
+    from the runs (``objective.ablation_objective_caption``)."""
+    a = params.ablations.sweep(kind)
     seeds = ", ".join(str(s) for s in a.seeds)
     if kind == "objective":
         swept = (f"hidden distance {', '.join(a.distances)} "
                  f"({'with' if a.batch_divide else 'no'} division by the batch size)")
-        weight = f"{d.a_hid:g} x hidden"
     else:
         swept = f"a_hid in {', '.join(f'{v:g}' for v in a.values)}"
-        weight = f"a_hid x hidden ({d.hidden_distance})"
-    return (f"tasks {', '.join(a.tasks)}; {a.init} init; seeds {seeds}; loss "
-            f"{d.a_ce:g} x CE + {d.a_kl:g} x KL (T = {d.temperature:g}) + {weight}, "
-            f"{swept}, other settings as the main runs")
+    return (f"tasks {', '.join(a.tasks)}; {INIT_LABELS.get(a.init, a.init)}; seeds {seeds}; "
+            f"{swept}")
+
+
+def caption(runs: pd.DataFrame, params: Params, kind: str, what: str) -> str:
+    """The ablation table's caption: what it shows, what was swept, and per task
+    the rest of the objective as its runs recorded it."""
+    return (f"{what}: test score (accuracy \\% or BLEU), mean $\\pm$ std over seeds, per "
+            "task, setting and strategy, and the spread between matching strategies (best "
+            f"minus worst mean); {latex_escape(describe(params, kind))}. "
+            + ablation_objective_caption(runs, SWEPT_FIELD[kind]))
+
+
+def finding_macros(runs: pd.DataFrame, prefix: str, setting: str) -> dict[str, str]:
+    """What an ablation's table shows, as macros: the smallest and the largest
+    spread between matching strategies over the task x setting rows, and the
+    lowest and highest mean gain of a matching strategy over ``none``, each with
+    where it occurs (``\\<prefix>SpreadLow``, ``...SpreadLowWhere``, ...).
+
+    runs: columns task, label, order, strategy, seed, score (``setting_runs``);
+    setting: how a row's setting is named ("distance", "a_hid"; "" where the label
+    says it, as "3 blocks")."""
+    m = dict.fromkeys([prefix + k for k in FINDINGS], "n/a")  # defined even without runs
+    if runs is None or runs.empty:
+        return m
+
+    def where(task, label):
+        named = f"{latex_escape(setting)} " if setting else ""
+        return f"\\texttt{{{latex_escape(task)}}}, {named}{latex_escape(label)}"
+
+    s = spread(runs).dropna(subset=["spread"])
+    g = gains(runs).groupby(["task", "label", "strategy"])["gain"].mean().dropna()
+    if len(s):
+        lo, hi = s.loc[s["spread"].idxmin()], s.loc[s["spread"].idxmax()]
+        m |= {f"{prefix}SpreadLow": fmt(lo["spread"]),
+              f"{prefix}SpreadLowWhere": where(lo["task"], lo["label"]),
+              f"{prefix}SpreadHigh": fmt(hi["spread"]),
+              f"{prefix}SpreadHighWhere": where(hi["task"], hi["label"])}
+    if len(g):
+        (lt, ll, ls), (ht, hl, hs) = g.idxmin(), g.idxmax()
+        m |= {f"{prefix}GainLow": fmt(g.min()),
+              f"{prefix}GainLowWhere": f"{LABELS[ls]}, {where(lt, ll)}",
+              f"{prefix}GainHigh": fmt(g.max()),
+              f"{prefix}GainHighWhere": f"{LABELS[hs]}, {where(ht, hl)}"}
+    return m
+
+
+def findings_markdown(values: dict[str, str]) -> str:
+    """What each ablation's table shows, in Markdown, from its ``finding_macros``."""
+    def plain(text):  # the macros' LaTeX back to text
+        return text.replace("\\texttt", "").replace("\\_", "_").replace("{", "").replace("}", "")
+
+    lines = ["### What the ablations show"]
+    for prefix, name in (("Depth", "Student depth"), ("ObjectiveAblation", "Hidden distance"),
+                         ("AHidAblation", "Hidden-term weight")):
+        v = {k: plain(values.get(prefix + k, "n/a")) for k in FINDINGS}
+        if v["SpreadLow"] != "n/a":
+            lines.append(f"- {name}: the spread between matching strategies ranges from "
+                         f"{v['SpreadLow']} ({v['SpreadLowWhere']}) to {v['SpreadHigh']} "
+                         f"({v['SpreadHighWhere']}); the mean gain of a matching strategy "
+                         f"over none from {v['GainLow']} ({v['GainLowWhere']}) to "
+                         f"{v['GainHigh']} ({v['GainHighWhere']}).")
+    return "\n".join(lines)
 
 
 def param_macros(params: Params) -> dict[str, str]:
@@ -170,7 +235,7 @@ def param_macros(params: Params) -> dict[str, str]:
         out[prefix + "Init"] = latex_escape(a.init.replace("_", " "))
         out[prefix + "Seeds"] = fmt(len(a.seeds))
         out[prefix + "Strategies"] = latex_escape(", ".join(  # null: distill.strategies
-            s.replace("_", "-") for s in a.strategies_of(params.distill)))
+            LABELS[s] for s in a.strategies_of(params.distill)))
         out[prefix + "Settings"] = (tt_list(a.distances) if kind == "objective"
                                     else ", ".join(f"{v:g}" for v in a.values))
     out[macro_name("objective ablation batch divide")] = (

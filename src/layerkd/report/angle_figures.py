@@ -4,6 +4,7 @@ distances between layers."""
 
 from __future__ import annotations
 
+import textwrap
 import warnings
 from pathlib import Path
 
@@ -97,8 +98,11 @@ def angle_heatmaps(report: dict, stack: str, path) -> None:
     rows = [(i, r) for i in INITS for r in _runs(report, i)
             if any(x["init"] == i for x in report["runs"])]
     n_blocks = len(report["runs"][0][stack]["heatmap"])
+    # Drawn at about the size it is printed (6.5 x 8.3 in at most: a page), so its
+    # 8-9 pt labels stay near 8-9 pt on paper whatever the number of blocks and runs.
+    side = min(1.25, 4.1 / n_blocks, 7.6 / len(rows))
     fig, axes = plt.subplots(len(rows), n_blocks, squeeze=False, layout="constrained",
-                             figsize=(max(1.3 * n_blocks + 1.6, 5.0), 1.3 * len(rows) + 0.6))
+                             figsize=(side * n_blocks + 2.6, side * len(rows) + 0.9))
     image = None
     for r, (init, run) in enumerate(rows):
         heat = _mean(report, init, run, stack, "heatmap")
@@ -109,14 +113,21 @@ def angle_heatmaps(report: dict, stack: str, path) -> None:
             n_t = heat.shape[1]
             ticks = [1, n_t] if n_t > 2 else list(range(1, n_t + 1))
             ax.set_xticks(ticks), ax.set_yticks(ticks)
-            ax.tick_params(labelsize=5, length=2)
+            ax.tick_params(labelsize=8, length=2)
+            # block numbers on the outer panels only: the inner ones are the same
+            ax.tick_params(labelleft=j == 0, labelbottom=r == len(rows) - 1)
             if r == 0:
-                ax.set_title(f"student block {j + 1}", fontsize=7)
+                ax.set_title(f"student\nblock {j + 1}", fontsize=9)
             if j == 0:
-                ax.set_ylabel(f"{INIT_LABELS[init]}\n{RUN_LABELS[run]}", fontsize=6)
-    fig.colorbar(image, ax=axes, shrink=0.5, label="mean cosine (row i < column k)")
-    fig.suptitle(f"{report['task']} {stack}: cosine of the angle at the student\nbetween "
-                 f"teacher blocks i (rows) and k (columns), numbered from 1", fontsize=8)
+                # horizontal, wrapped: a long run name cannot run into the next row's
+                name = "\n".join(textwrap.wrap(RUN_LABELS[run], 12, break_long_words=False))
+                ax.set_ylabel(f"{INIT_LABELS[init]}:\n{name}", fontsize=8, rotation=0,
+                              ha="right", va="center")
+    bar = fig.colorbar(image, ax=axes, shrink=0.5)
+    bar.set_label("mean cosine (row i < column k)", fontsize=9)
+    bar.ax.tick_params(labelsize=8)
+    fig.suptitle(f"{report['task']} {stack}: cosine of the angle at the student between\n"
+                 f"teacher blocks i (rows) and k (columns), numbered from 1", fontsize=9)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

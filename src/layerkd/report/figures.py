@@ -194,3 +194,26 @@ def strategy_diagram(n_student: int, n_teacher: int, path: str | Path, seed: int
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=150)
     return fig
+
+
+def spread_null_figure(spreads: pd.DataFrame, path) -> None:
+    """Per (task, init) cell, the spread between the matching strategies (point, with
+    its bootstrap interval) beside what equal strategies give: the permutation
+    null's mean (grey diamond) and 95th percentile (grey bar end).
+
+    spreads: ``cellstats.spread_table`` (task, init, spread, ci_low, ci_high,
+    null_mean, null_95)."""
+    df = spreads.reset_index(drop=True)
+    labels = [f"{t}, {INIT_LABELS.get(i, i)}" for t, i in zip(df["task"], df["init"])]
+    y = np.arange(len(df))[::-1]
+    fig, ax = plt.subplots(figsize=(6.4, 0.32 * len(df) + 1.2))
+    ax.hlines(y, 0, df["null_95"], color="0.8", lw=4, label="null: up to its 95th percentile")
+    ax.scatter(df["null_mean"], y, marker="D", color="0.45", s=18, zorder=3,
+               label="null mean (equal strategies)")
+    ax.errorbar(df["spread"], y, xerr=[df["spread"] - df["ci_low"], df["ci_high"] - df["spread"]],
+                fmt="o", color="black", ms=4, lw=1, zorder=4,
+                label="observed spread (95% bootstrap interval)")
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlabel("spread between matching strategies (points of the task's metric)")
+    ax.legend(fontsize=7, loc="lower right")
+    save(fig, path)

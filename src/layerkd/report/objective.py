@@ -74,13 +74,14 @@ def describe(values) -> str:
     return "n/a" if not seen else seen.pop() if len(seen) == 1 else "mixed"
 
 
-def objective_settings(students: pd.DataFrame, tasks=None) -> dict[str, str]:
-    """{caption name: value} of the runs of ``tasks`` (all runs when None)."""
+def objective_settings(students: pd.DataFrame, tasks=None, swept=None) -> dict[str, str]:
+    """{caption name: value} of the runs of ``tasks`` (all runs when None); the
+    field ``swept`` (an ablation's varied setting) is left out."""
     rec = objective_records(students)
     if tasks is not None:
         rec = rec[rec["task"].isin(list(tasks))]
     return {name: describe(rec[field]) if field in rec else "n/a"
-            for field, name in CAPTION_FIELDS}
+            for field, name in CAPTION_FIELDS if field != swept}
 
 
 def settings_phrase(settings: dict[str, str]) -> str:
@@ -90,16 +91,26 @@ def settings_phrase(settings: dict[str, str]) -> str:
     return ", ".join(f"{latex_escape(name)} {latex_escape(v)}" for name, v in settings.items())
 
 
+def ablation_objective_caption(runs: pd.DataFrame, swept=None) -> str:
+    """The objective each task's ablation runs recorded, per task, for the caption
+    of an ablation table (not the parameters: a task's overrides change it)."""
+    tasks = list(dict.fromkeys(runs["task"]))
+    return ("Objective as the runs recorded it, per task: "
+            f"{per_task_objectives(runs, tasks, swept)}.")
+
+
 def objective_caption(students: pd.DataFrame, tasks) -> str:
     """The objective of the runs of ``tasks`` in one phrase, for a table caption."""
     return f"Objective: {settings_phrase(objective_settings(students, tasks))}."
 
 
-def per_task_objectives(students: pd.DataFrame, tasks) -> str:
-    """'task, task: phrase; task: phrase' (tasks with one objective share a phrase)."""
+def per_task_objectives(students: pd.DataFrame, tasks, swept=None) -> str:
+    """'task, task: phrase; task: phrase' (tasks with one objective share a phrase);
+    ``swept``: a field left out (the setting an ablation varies)."""
     groups: dict[str, list[str]] = {}
     for t in tasks:
-        groups.setdefault(settings_phrase(objective_settings(students, [t])), []).append(t)
+        groups.setdefault(settings_phrase(objective_settings(students, [t], swept)),
+                          []).append(t)
     return "; ".join(", ".join(latex_escape(t) for t in names) + f": {phrase}"
                      for phrase, names in groups.items())
 

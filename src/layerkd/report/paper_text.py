@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .stats import spread
-from .tables import shape_summary
+from .tables import latex_escape, shape_summary
 
 DIGITS = "zero one two three four five six seven eight nine".split()
 
@@ -39,6 +39,28 @@ def fmt(value, digits: int = 1) -> str:
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}".replace(",", "{,}")
     return f"{value:.{digits}f}"
+
+
+def counted(n: int, noun: str) -> str:
+    """'1 seed', '3 seeds': a count with its noun in the right number."""
+    return f"{fmt(int(n))} {noun}{'' if int(n) == 1 else 's'}"
+
+
+def and_list(items) -> str:
+    """'1', '1 and 3', '1, 3 and 5' (empty for no items)."""
+    words = [str(x) for x in items]
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+
+
+def width_sentence(widths, teacher_width: int) -> str:
+    """The paper's sentence on the width ablation: empty when it did not run."""
+    if not widths:
+        return ""
+    return (f"Narrower students (width{'s' if len(widths) > 1 else ''} {and_list(widths)}; teacher "
+            f"width {fmt(int(teacher_width))}) match the teacher through one trained linear "
+            r"map per student layer, kept in an \texttt{nn.ModuleList} so that the optimizer "
+            "and the checkpoint hold them; the authors' code kept these maps in a plain list, "
+            "where they are never trained.")
 
 
 def macros_tex(values: dict[str, str]) -> str:
@@ -83,11 +105,18 @@ def result_macros(teachers: pd.DataFrame, summary: pd.DataFrame, vs_none: pd.Dat
         m["StrategyTests"] = fmt(int(anova["p"].notna().sum()))
         m["StrategiesDiffer"] = fmt(int((anova["p_holm"] < alpha).sum()))
     if angle_table is not None:
-        for _, r in angle_table.iterrows():
-            m[macro_name(r["task"], r["stack"], r["init"], r["run"], "acute")] = fmt(r["acute %"])
-            if "null acute %" in r:  # the same angles at random directions of the same norms
-                m[macro_name(r["task"], r["stack"], r["init"], r["run"], "null acute")] = fmt(
-                    r["null acute %"])
+        m |= angle_macros(angle_table)
+    return m
+
+
+def angle_macros(angle_table: pd.DataFrame) -> dict[str, str]:
+    """Share of acute angles (and at the null baseline) per task, stack, init and run."""
+    m = {}
+    for _, r in angle_table.iterrows():
+        m[macro_name(r["task"], r["stack"], r["init"], r["run"], "acute")] = fmt(r["acute %"])
+        if "null acute %" in r:  # the same angles at random directions of the same norms
+            m[macro_name(r["task"], r["stack"], r["init"], r["run"], "null acute")] = fmt(
+                r["null acute %"])
     return m
 
 
@@ -207,9 +236,14 @@ def param_macros(params) -> dict[str, str]:
             "NumSeeds": fmt(len(d.seeds)), "NumStrategies": fmt(len(d.strategies)),
             "AlphaCE": fmt(d.a_ce), "AlphaKL": fmt(d.a_kl), "AlphaHid": fmt(d.a_hid),
             "Temperature": fmt(d.temperature), "Beams": fmt(m.beams),
-            "AblationDepths": ", ".join(str(x) for x in a.depths),
-            "AblationWidths": ", ".join(str(x) for x in a.widths) or "none",
-            "AngleSeeds": fmt(len(params.angles.seeds)),
+            "Decoding": ("greedy search" if m.beams == 1
+                         else f"beam search ({counted(m.beams, 'beam')})"),
+            "AblationDepths": and_list(a.depths),
+            "DepthAblationTasks": and_list(rf"\texttt{{{latex_escape(t)}}}" for t in a.tasks)
+                                  or "no task",
+            "AblationWidths": and_list(a.widths) or "none",
+            "WidthAblationSentence": width_sentence(a.widths, m.width),
+            "AngleSeeds": counted(len(params.angles.seeds), "seed"),
             "AngleExamples": fmt(params.angles.max_examples),
             **task_param_macros(params)}
 

@@ -4,6 +4,7 @@ calibration; written as Markdown and LaTeX (booktabs)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -70,12 +71,71 @@ def latex_escape(text) -> str:
     return out
 
 
+# Run names as the figures and the prose name them (one label per strategy everywhere).
+NAME_LABELS = {**{k: v for k, v in LABELS.items() if "_" in k}, "weight_copy": "weight copy"}
+
+
+def display_labels(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with every strategy and init key in its cells and index read by
+    its label (``all_to_one`` -> all-to-one, ``weight_copy`` -> weight copy, an
+    ``init`` column's ``random`` -> random init)."""
+    def relabel(value):
+        if not isinstance(value, str):
+            return value
+        for key, label in NAME_LABELS.items():
+            value = re.sub(rf"\b{key}\b", label, value)
+        return value
+
+    out = table.copy()
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(relabel)
+    if "init" in out.columns:
+        out["init"] = out["init"].replace(INIT_LABELS)
+    if not pd.api.types.is_numeric_dtype(out.index):
+        out.index = out.index.map(relabel).rename(out.index.name)
+    return out
+
+
 def tt_list(names) -> str:
     """Names as a LaTeX list of typewriter words: \\texttt{a}, \\texttt{b}."""
     return ", ".join(rf"\texttt{{{latex_escape(n)}}}" for n in names)
 
 
 LONG_TABLE_ROWS = 30  # more rows than fit beside text: a longtable that breaks across pages
+# Type size by the table's width in characters (widest entry of each column, two
+# for each column gap): the widest sizes that fit the text width of the paper's
+# 11 pt Times page. Never smaller than \scriptsize (8 pt): a table wider than
+# that still is split or transposed by its notebook, not shrunk (the PDF test
+# fails on type below 7 pt).
+TYPE_SIZES = ((95, r"\small"), (115, r"\footnotesize"))
+
+
+HEADER_WRAP = 12  # a longer column name with a space is set on two lines
+
+
+def header_lines(name) -> list[str]:
+    """A column name as one line, or two of about equal length when it is long."""
+    words = str(name).split(" ")
+    if len(str(name)) <= HEADER_WRAP or len(words) == 1:
+        return [str(name)]
+    cut = min(range(1, len(words)), key=lambda i: abs(len(" ".join(words[:i]))
+                                                      - len(" ".join(words[i:]))))
+    return [" ".join(words[:cut]), " ".join(words[cut:])]
+
+
+def header_cell(name) -> str:
+    lines = [latex_escape(x) for x in header_lines(name)]
+    return lines[0] if len(lines) == 1 else rf"\shortstack{{{lines[0]}\\{lines[1]}}}"
+
+
+def type_size(table: pd.DataFrame) -> str:
+    """The LaTeX size command a table is set in (see ``TYPE_SIZES``)."""
+    columns = [[*table.index, table.index.name or "Model"]]
+    columns += [[*table[c], *header_lines(c)] for c in table.columns]
+    chars = sum(max(len(str(v)) for v in col) + 2 for col in columns)
+    return next((size for limit, size in TYPE_SIZES if chars <= limit), r"\scriptsize")
+
 
 
 def to_latex(table: pd.DataFrame, caption: str, label: str) -> str:
@@ -85,9 +145,10 @@ def to_latex(table: pd.DataFrame, caption: str, label: str) -> str:
     rows would run off the page)."""
     cols = "l" + "c" * len(table.columns)
     first = table.index.name or "Model"
-    header = " & ".join([latex_escape(first)] + [latex_escape(c) for c in table.columns]) + r" \\"
+    header = " & ".join([latex_escape(first)] + [header_cell(c) for c in table.columns]) + r" \\"
+    size = type_size(table)
     if len(table) > LONG_TABLE_ROWS:
-        lines = [r"\begingroup\footnotesize\setlength{\tabcolsep}{4pt}",
+        lines = [rf"\begingroup{size}\setlength{{\tabcolsep}}{{3pt}}",
                  rf"\begin{{longtable}}{{{cols}}}",
                  rf"\caption{{{caption}}}\label{{{label}}}\\", r"\toprule", header, r"\midrule",
                  r"\endfirsthead",
@@ -96,8 +157,9 @@ def to_latex(table: pd.DataFrame, caption: str, label: str) -> str:
                  r"\bottomrule", r"\endlastfoot"]
         end = [r"\end{longtable}", r"\endgroup"]
     else:
-        lines = [r"\begin{table}[t]", r"\centering", rf"\caption{{{caption}}}",
-                 rf"\label{{{label}}}",
+        # [H]: a table stays where its text puts it, so tables and figures keep their order
+        lines = [r"\begin{table}[H]", r"\centering", rf"\caption{{{caption}}}",
+                 rf"\label{{{label}}}", size,
                  r"\resizebox{\ifdim\width>\linewidth\linewidth\else\width\fi}{!}{%",
                  rf"\begin{{tabular}}{{{cols}}}", r"\toprule", header, r"\midrule"]
         end = [r"\bottomrule", r"\end{tabular}}", r"\end{table}"]
@@ -177,12 +239,12 @@ def width_table(ablation: pd.DataFrame, students: pd.DataFrame, init: str,
 
 def depth_runs(ablation: pd.DataFrame, students: pd.DataFrame, init: str, tasks: list[str],
                strategies: list[str], seeds: list[int], depths: list[int]) -> pd.DataFrame:
-    """The depth ablation's runs: its variants, plus the main runs at each task's
-    default depth (which ``ablation.variants`` does not train again) when that
-    depth is one of ``depths``."""
+    """The depth ablation's runs: its variants (``depths``, those below each task's
+    teacher), plus the main runs at each task's default depth, which
+    ``ablation.variants`` does not train again and which is always a row of the
+    table, whether or not ``depths`` names it."""
     main = students[(students["init"] == init) & students["task"].isin(tasks)
-                    & students["strategy"].isin(strategies) & students["seed"].isin(seeds)
-                    & students["student_depth"].isin(depths)]
+                    & students["strategy"].isin(strategies) & students["seed"].isin(seeds)]
     main = main.assign(variant=[f"depth{d}" for d in main["student_depth"]])
     variants = ablation[ablation["variant"].str.startswith("depth")]
     return pd.concat([variants, main], ignore_index=True)
@@ -194,7 +256,7 @@ def depth_table(ablation: pd.DataFrame) -> pd.DataFrame:
     table = df.groupby(["task", "student_depth", "strategy"])["score"].apply(cell).unstack()
     table = table[[s for s in STRATEGIES if s in table.columns]]
     table.columns = [LABELS[s] for s in table.columns]
-    table.index = [f"{t}: {d} blocks" for t, d in table.index]
+    table.index = [f"{t}: {d} block{'' if d == 1 else 's'}" for t, d in table.index]
     table.index.name = "student"
     return table
 

@@ -19,7 +19,7 @@ import seaborn as sns  # noqa: E402
 
 from ..config import INITS, NO_HIDDEN, Params  # noqa: E402
 from ..strategies import LABELS, STRATEGIES  # noqa: E402
-from .paper_text import fmt  # noqa: E402
+from .paper_text import and_list, fmt  # noqa: E402
 from .style import save  # noqa: E402
 from .tables import cell, tt_list  # noqa: E402
 
@@ -50,7 +50,9 @@ def transfer_runs(ablation: pd.DataFrame, students: pd.DataFrame,
     if not parts:
         return pd.DataFrame(columns=COLUMNS)
     out = pd.concat(parts, ignore_index=True).rename(columns={"transfer_size": "size"})
-    out = out[COLUMNS].assign(size=lambda df: df["size"].astype(int))
+    # the objective each run recorded travels along: the caption names it per task
+    out = out.reindex(columns=COLUMNS + ["objective", "norm"]).assign(
+        size=lambda df: df["size"].astype(int))
     order = out["init"].map(INITS.index) * 100 + out["strategy"].map(STRATEGIES.index)
     out = out.assign(_o=order).sort_values(["task", "_o", "size", "seed"], kind="stable")
     return out.drop(columns="_o").reset_index(drop=True)
@@ -170,7 +172,7 @@ def transfer_macros(runs: pd.DataFrame, params: Params) -> dict[str, str]:
     (every macro is defined, "n/a" without runs, so the paper always compiles)."""
     a = params.ablations.transfer
     out = {"TransferAblationTasks": tt_list(a.tasks) or "none",
-           "TransferAblationFractions": ", ".join(f"{100 * f:g}\\,\\%" for f in a.fractions),
+           "TransferAblationFractions": and_list(f"{100 * f:g}\\,\\%" for f in a.fractions),
            "TransferAblationSeeds": fmt(len(a.seeds))}
     s = transfer_summary(runs) if len(runs) else pd.DataFrame()
     if s.empty:

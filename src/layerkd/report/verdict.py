@@ -212,7 +212,7 @@ def wide_latex(table: pd.DataFrame, caption: str, label: str, widths: list[str])
         return v.replace("chi2", "$\\chi^2$")
 
     spec = "".join(f"p{{{w}}}" for w in widths)
-    lines = [r"\begin{table}[t]", r"\centering\footnotesize", rf"\caption{{{caption}}}",
+    lines = [r"\begin{table}[H]", r"\centering\footnotesize", rf"\caption{{{caption}}}",
              rf"\label{{{label}}}", rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
              " & ".join(tex(c) for c in [table.index.name or "", *table.columns]) + r" \\",
              r"\midrule"]
