@@ -84,11 +84,14 @@ def test_generated_phrases_agree_in_number():
     assert paper_text.width_sentence([], 64) == ""  # no width ablation, no sentence about one
     assert "width 32;" in paper_text.width_sentence([32], 64)
     raw = raw_with()
-    raw["model"]["beams"] = 1
+    raw["model"]["beams"], raw["ablations"]["depths"], raw["ablations"]["widths"] = 1, [1, 3], []
     m = paper_text.param_macros(parse_params(raw))
     assert m["Decoding"] == "greedy search" and m["WidthAblationSentence"] == ""
     raw["model"]["beams"] = 4
     assert paper_text.param_macros(parse_params(raw))["Decoding"] == "beam search (4 beams)"
+    assert m["AblationDepthsBlocks"] == "1 and 3 blocks"
+    raw["ablations"]["depths"] = [1]
+    assert paper_text.param_macros(parse_params(raw))["AblationDepthsBlocks"] == "1 block"
     table = depth_table(pd.DataFrame({"task": "t", "student_depth": [1, 3], "strategy": "none",
                                       "score": [50.0, 60.0], "variant": ["depth1", "depth3"]}))
     assert table.index.tolist() == ["t: 1 block", "t: 3 blocks"]

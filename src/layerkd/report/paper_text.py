@@ -239,6 +239,8 @@ def param_macros(params) -> dict[str, str]:
             "Decoding": ("greedy search" if m.beams == 1
                          else f"beam search ({counted(m.beams, 'beam')})"),
             "AblationDepths": and_list(a.depths),
+            "AblationDepthsBlocks": and_list(a.depths) + (" block" if list(a.depths) == [1]
+                                                          else " blocks"),
             "DepthAblationTasks": and_list(rf"\texttt{{{latex_escape(t)}}}" for t in a.tasks)
                                   or "no task",
             "AblationWidths": and_list(a.widths) or "none",
