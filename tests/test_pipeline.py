@@ -380,12 +380,16 @@ def test_a_bad_parameter_stops_the_pipeline_before_any_output_changes(smoke_repo
 
 
 def notebook_commands(repo: Path) -> dict[str, list[str]]:
-    """One stage command per notebook source, as DVC resolved it (dvc.lock)."""
+    """One stage command per notebook source, as DVC resolved it (dvc.lock); a
+    command may run several (source, executed copy) pairs, before its options."""
     out = {}
     for stage in yaml.safe_load((repo / "dvc.lock").read_text())["stages"].values():
         words = stage["cmd"].split()
         if "layerkd.notebook" in words:
-            out.setdefault(words[words.index("layerkd.notebook") + 1], words)
+            at = words.index("layerkd.notebook") + 1
+            while at < len(words) and words[at].endswith(".py"):
+                out.setdefault(words[at], words)
+                at += 2
     return out
 
 
