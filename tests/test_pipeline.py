@@ -153,7 +153,7 @@ def test_angles_ablations_and_paper_outputs(smoke_repo):
     depth = (paper / "tables" / "depth.md").read_text()
     for task in params["ablations"]["tasks"]:
         for d in params["ablations"]["depths"]:
-            assert f"{task}: {d} blocks" in depth
+            assert f"{task}: {d} block{'' if d == 1 else 's'}" in depth
     width = (paper / "tables" / "width.md").read_text()
     assert "mnist (width 8)" in width and "mnist (width 16)" in width
     for name in ("depth.png", "init_gain.png"):
